@@ -28,7 +28,7 @@ def main():
     malloc = tune_malloc()
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; malloc: {malloc}')
     n = 2048; A = torch.randn(n, n); B = torch.randn(n, n)
-    peak = rate(lambda: A @ B, 1, 2.0) * 2 * n ** 3 / 1e9
+    peak = max(rate(lambda: A @ B, 1, 1.0) for _ in range(3)) * 2 * n ** 3 / 1e9   # best of 3: the VM is noisy
     print(f'fp32 matmul peak (2048^3): {peak:.0f} GFLOP/s')
     model, spec = load_backbone(a.backbone)
     net = FeatureNet(model).eval()

@@ -6,9 +6,9 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/01_api.ipynb #f3320a6b
+# %% ../nbs/01_api.ipynb #62721af0
 _LAZY = {'AsimClassifier': 'tame.classifier', 'AsimDataSet': 'tame.features', 'FeatureExtractor': 'tame.features',
-         'OathDataSet': 'tame.oath'}
+         'OathDataSet': 'tame.oath', 'PreProcessor': 'tame.asim', 'Provider': 'tame.provider', 'combine_data_sets': 'tame.provider'}
 
 def __getattr__(name):
     "Import the public classes on first use (PEP 562)."
