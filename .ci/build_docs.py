@@ -1,0 +1,76 @@
+#!/usr/bin/env python
+"""Offline build of the documentation site: the same pages the GitHub workflow builds with Quarto, rendered here
+without Quarto, from nbdev's processed notebooks (show_doc signatures, hidden cells removed) with nbconvert, each
+page with a navigation sidebar.
+
+Usage: python .ci/build_docs.py [OUT]   (default OUT: _docs/offline). Runs nbdev_proc_nbs first.
+Fails when a notebook holds an error output (the executed notebooks are the source of the figures).
+"""
+import html, json, re, subprocess, sys
+from pathlib import Path
+import nbformat
+from nbconvert import HTMLExporter
+
+ROOT = Path(__file__).resolve().parents[1]
+CSS = """body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;display:flex}
+nav{width:230px;min-height:100vh;background:#f4f6f8;border-right:1px solid #dde;padding:18px 12px;box-sizing:border-box;position:sticky;top:0;align-self:flex-start}
+nav h2{font-size:18px;margin:0 0 12px}nav a{display:block;padding:4px 6px;color:#246;text-decoration:none;border-radius:4px;font-size:14px}
+nav a.here{background:#dbe6f3;font-weight:600}main{flex:1;max-width:980px;padding:20px 36px;overflow-x:auto}
+h1.title{margin-bottom:4px}p.description{color:#555;font-size:17px;margin-top:0}
+.jp-InputArea-editor,pre{background:#f7f7f9;border:1px solid #e3e3e8;border-radius:4px;padding:8px;overflow-x:auto;font-size:13px}
+.jp-OutputArea-output pre{background:#fff;border:none}img{max-width:100%}table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #ddd;padding:3px 6px}.jp-InputPrompt,.jp-OutputPrompt{display:none}"""
+
+def frontmatter(nb):
+    import yaml
+    for c in nb.cells:
+        if c.cell_type == 'raw' and c.source.startswith('---'):
+            fm = yaml.safe_load(c.source.strip().strip('-')) or {}
+            return fm.get('title'), fm.get('description', '')
+    for c in nb.cells:
+        if c.cell_type == 'markdown' and c.source.startswith('# '): return c.source.splitlines()[0][2:], ''
+    return None, ''
+
+def main(out=None):
+    out = Path(out or ROOT / '_docs' / 'offline')
+    subprocess.run(['nbdev_proc_nbs'], cwd=ROOT, check=True)
+    proc = ROOT / '_proc'
+    nbs = sorted(p for p in proc.rglob('*.ipynb') if not any(s.startswith(('_', '.')) for s in p.relative_to(proc).parts))
+    pages, errors = [], []
+    for p in nbs:
+        nb = nbformat.read(p, as_version=4)
+        for c in nb.cells:
+            for o in c.get('outputs', []):
+                if o.get('output_type') == 'error' or (o.get('name') == 'stderr' and 'Traceback' in o.get('text', '')):
+                    errors.append(f'{p.name}: error output in a cell')
+        title, desc = frontmatter(nb)
+        name = 'index.html' if p.stem == 'index' else p.relative_to(proc).with_suffix('.html').as_posix()
+        pages.append((p, nb, title or p.stem, desc, name))
+    if errors: sys.exit('documentation build failed:\n' + '\n'.join(errors))
+    pages.sort(key=lambda p: (p[4] != 'index.html', p[4].startswith('tutorials/'), p[4]))   # home, modules, tutorials
+    from traitlets.config import Config
+    cfg = Config(); cfg.TagRemovePreprocessor.enabled = True; cfg.TagRemovePreprocessor.remove_input_tags = ('remove_input',)
+    exp = HTMLExporter(template_name='lab', config=cfg); exp.exclude_input_prompt = exp.exclude_output_prompt = True
+    exp.embed_images = True
+    out.mkdir(parents=True, exist_ok=True)
+    for p, nb, title, desc, name in pages:
+        nb.cells = [c for c in nb.cells if not (c.cell_type == 'raw' and c.source.startswith('---'))]
+        for c in nb.cells:                                     # Quarto's `#| echo: false`: show the output, not the code
+            if c.cell_type == 'code' and re.search(r'^#\|\s*echo:\s*false', c.source, re.M):
+                c.source = ''; c.metadata['tags'] = ['remove_input']
+        exp.exclude_input = False
+        body = exp.from_notebook_node(nb)[0]
+        body = re.search(r'<body[^>]*>(.*)</body>', body, re.S)[1]
+        body = re.sub(r'\{target=(?:&quot;|")_blank(?:&quot;|")[^}]*\}', '', body)        # Quarto link attributes
+        style = ''.join(re.findall(r'<style[^>]*>.*?</style>', exp.from_notebook_node(nbformat.v4.new_notebook())[0], re.S))
+        depth = name.count('/')
+        nav = ''.join(f'<a href="{"../" * depth}{n}" class="{"here" if n == name else ""}">{html.escape(t)}</a>' for _, _, t, _, n in pages)
+        page = (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)} - tame</title>{style}'
+                f'<style>{CSS}</style></head><body><nav><h2>tame</h2>{nav}</nav><main>'
+                f'<h1 class="title">{html.escape(title)}</h1><p class="description">{html.escape(desc)}</p>{body}</main></body></html>')
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(page, encoding='utf-8')
+    (out / 'pages.json').write_text(json.dumps([dict(page=n, title=t) for _, _, t, _, n in pages], indent=1))
+    print(f'{len(pages)} pages in {out}')
+
+if __name__ == '__main__': main(*sys.argv[1:])
