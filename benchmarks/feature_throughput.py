@@ -7,7 +7,6 @@ Goals on 2 CPU cores: end-to-end >= 85 % of network-only; network-only with Lite
 Prints the malloc setting in effect (tame.features.tune_malloc), the torch version and thread count.
 """
 import argparse, os, tempfile, time
-import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tame.features import FeatureExtractor, ImagePipeline, tune_malloc

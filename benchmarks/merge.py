@@ -49,7 +49,7 @@ def main():
     for n in (a.n // 10, a.n):
         first, second = make(n, 1).drop(columns='x_nT'), make(n, 2)
         reset_peak(); base = peak_rss_mb()
-        t = time.perf_counter(); m = combine_data_sets(first, second, 'x_nT', max_dt_s=86400); dt = time.perf_counter() - t
+        t = time.perf_counter(); combine_data_sets(first, second, 'x_nT', max_dt_s=86400); dt = time.perf_counter() - t
         print(f"{'combine_data_sets (exact)':<34}{f'{n:,} x {n:,}':>12}{dt:>10.2f}{peak_rss_mb() - base:>13.0f}")
     first, second = make(a.tame_n, 1).drop(columns='x_nT').assign(id=lambda d: np.arange(len(d))), make(a.tame_n, 2)
     t = time.perf_counter(); ours = combine_data_sets(first, second, 'x_nT'); t_ours = time.perf_counter() - t
