@@ -26,7 +26,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
 setuptools.setup(
-    name=cfg['lib_name'],
+    name=cfg.get('dist_name', cfg['lib_name']),
     license=lic[0],
     classifiers=[
         'Development Status :: ' + statuses[int(cfg['status'])],

@@ -20,7 +20,7 @@ def main():
     a = ap.parse_args()
     import pandas as pd, torch
     from dask.distributed import Client, LocalCluster
-    from tame.asim import PreProcessor
+    from tame.preprocess import PreProcessor, loaded_engines
     from tame.classifier import AsimClassifier
     from tame.synth import make_asim_archive, make_oath_like
 
@@ -37,18 +37,16 @@ def main():
     def pp(out): return PreProcessor(asim_path=arch['asim'], torch_path=tmp / 'torch', data_path=tmp / out, batch_size=a.batch_size)
     rows = []
     p = pp('serial'); t = time.perf_counter(); p.proc_asim(progress=False); dt = time.perf_counter() - t
-    from tame.asim import _STATE
-    malloc = next(iter(_STATE.values()))[0].malloc if _STATE else '?'
+    malloc = '; '.join(sorted({e['malloc'] for e in loaded_engines()})) or '?'
     rows.append(dict(run='serial (no Dask)', workers='-', seconds=dt, img_per_s=n / dt, malloc=malloc, cluster_start_s=float('nan')))
     for w in a.workers:
         t = time.perf_counter()
         cluster = LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=':0')
         client = Client(cluster)
-        client.run(lambda: __import__('tame.asim'))            # import torch and tame on every worker before timing
+        client.run(lambda: __import__('tame.preprocess'))            # import torch and tame on every worker before timing
         t_start = time.perf_counter() - t
         p = pp(f'dask{w}'); t = time.perf_counter(); p.proc_asim(client=client, progress=False); dt = time.perf_counter() - t
-        mallocs = client.run(lambda: next(iter(__import__('tame.asim', fromlist=['_STATE'])._STATE.values()))[0].malloc
-                             if __import__('tame.asim', fromlist=['_STATE'])._STATE else '?')
+        mallocs = client.run(lambda: '; '.join(sorted({e['malloc'] for e in loaded_engines()})) or '?')
         rows.append(dict(run=f'LocalCluster', workers=w, seconds=dt, img_per_s=n / dt, malloc='; '.join(sorted(set(mallocs.values()))),
                          cluster_start_s=t_start))
         client.close(); cluster.close()

@@ -7,12 +7,42 @@ __version__ = "0.1.0"
 __all__ = []
 
 # %% ../nbs/01_api.ipynb #62721af0
+__doc__ = """tame: classify all-sky images of the aurora with transfer learning, and relate them to magnetic disturbance.
+
+`from tame import AsimClassifier, AsimDataSet, PreProcessor, Provider, DataAnalyzer` (imported on first use).
+Documentation: the notebooks in nbs/, one per module, in the order of the pipeline."""
+
+import importlib as _importlib
+import importlib.abc as _abc
+import importlib.util as _util
+import sys as _sys
+import warnings as _warnings
+
 _LAZY = {'AsimClassifier': 'tame.classifier', 'AsimDataSet': 'tame.features', 'FeatureExtractor': 'tame.features',
-         'OathDataSet': 'tame.oath', 'PreProcessor': 'tame.asim', 'Provider': 'tame.provider', 'combine_data_sets': 'tame.provider'}
+         'OathDataSet': 'tame.features', 'PreProcessor': 'tame.preprocess', 'Provider': 'tame.store', 'combine_data_sets': 'tame.store',
+         'DataAnalyzer': 'tame.analysis', 'convert_tame': 'tame.convert'}
 
 def __getattr__(name):
     "Import the public classes on first use (PEP 562)."
-    if name in _LAZY:
-        import importlib
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY: return getattr(_importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
+
+# %% ../nbs/01_api.ipynb #b4300d47
+_OLD_PATHS = {'tame.asim': ('tame.preprocess',), 'tame.dist': ('tame.parallel', 'tame.preprocess'),
+              'tame.provider': ('tame.store', 'tame.core'), 'tame.legacy': ('tame.tame2022', 'tame.archives', 'tame.convert')}
+
+class _OldPaths(_abc.MetaPathFinder, _abc.Loader):
+    "Import hook: an old module path becomes a module holding the public names of its new modules, with a warning."
+    def find_spec(self, name, path=None, target=None):
+        "A spec for the old paths only."
+        return _util.spec_from_loader(name, self) if name in _OLD_PATHS else None
+    def create_module(self, spec): return None
+    def exec_module(self, module):
+        "Fill the old module from the new ones."
+        new = _OLD_PATHS[module.__name__]
+        _warnings.warn(f"{module.__name__} is now {' and '.join(new)}; the old path goes in tame 0.2", DeprecationWarning, stacklevel=2)
+        for m in map(_importlib.import_module, new):
+            module.__dict__.update({k: getattr(m, k) for k in m.__all__})
+        module.__all__ = [k for m in new for k in _importlib.import_module(m).__all__]
+
+if not any(isinstance(f, _OldPaths) for f in _sys.meta_path): _sys.meta_path.append(_OldPaths())

@@ -15,25 +15,23 @@ from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from fastcore.basics import patch
 
-from .core import CLASS_LABELS, CLASSES, data_dir, get_logger
-from .features import STATS, read_image
-from .provider import Provider, combine_data_sets
+from .benchmark import plot_accuracy_runtime
+from .core import CLASS_LABELS, CLASSES, STATS, data_dir, get_logger, night_of, partner_code
+from .sources import read_image
+from .store import Provider, combine_data_sets
 
 # %% auto #0
-__all__ = ['log', 'CLASS_COLORS', 'BRIGHTNESS', 'night_of', 'DisturbanceModel', 'fit_disturbance', 'plot_disturbance',
-           'cloud_vs_ceilometer', 'plot_cloud_filter', 'plot_class_occurrence', 'brightness_keogram', 'plot_keograms',
-           'DataAnalyzer']
+__all__ = ['CLASS_COLORS', 'BRIGHTNESS', 'DisturbanceModel', 'fit_disturbance', 'plot_disturbance', 'cloud_vs_ceilometer',
+           'plot_cloud_filter', 'plot_class_occurrence', 'brightness_keogram', 'plot_keograms', 'DataAnalyzer']
 
 # %% ../nbs/60_analysis.ipynb #1e20da71
-log = get_logger('analysis')
+_log = get_logger('analysis')
 CLASS_COLORS = ('#2ca02c', '#98df8a', '#d62728', '#7f7f7f', '#ffbb78', '#1f1f5f')   # arc, diffuse, discrete, cloudy, moon, clear
 
-def night_of(times: pd.Series) -> pd.Series:
-    "The night a UTC time belongs to: the date of time - 12 h (a night from evening to morning keeps one label)."
-    return (times - pd.Timedelta(hours=12)).dt.strftime('%Y-%m-%d')
-
 def _save(fig, image_path: Path | None, name: str) -> list[Path]:
+    "Write a figure as PNG and PDF under `image_path` (nothing when it is None)."
     if image_path is None: return []
     image_path.mkdir(parents=True, exist_ok=True)
     out = [image_path / f'{name}.png', image_path / f'{name}.pdf']
@@ -51,14 +49,17 @@ class DisturbanceModel:
     cv: pd.DataFrame | None = None                # per held-out night: n, R², correlation (model and baseline)
     held_out: pd.DataFrame | None = None          # time, night, measured, predicted, baseline
 
-    def predict(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
+    def predict(self,
+                features: pd.DataFrame | np.ndarray,  # rows with the model's `columns`, or an array of them in that order
+               ) -> np.ndarray:                        # predicted dH_nT, one per row
         "Predicted dH_nT for rows with the model's columns (a DataFrame) or a matching array."
         X = features[self.columns].to_numpy() if isinstance(features, pd.DataFrame) else np.asarray(features)
         return self.pipeline.predict(X)
 
 def _ridge(): return Pipeline([('scale', StandardScaler()), ('ridge', RidgeCV(alphas=np.logspace(-2, 5, 15)))])
 
-def fit_disturbance(data: pd.DataFrame,                 # rows: image features, STATS, dH_nT, time (from combine_data_sets)
+def fit_disturbance(
+                    data: pd.DataFrame,                 # rows: image features, STATS, dH_nT, time (from combine_data_sets)
                     feature_columns: list | None = None,  # default: feat_* and the nine STATS
                     n_splits: int | None = None,          # held-out-night folds (default: one per night, at most 5)
                    ) -> DisturbanceModel:
@@ -81,7 +82,12 @@ def fit_disturbance(data: pd.DataFrame,                 # rows: image features, 
     model = DisturbanceModel(cols, _ridge().fit(X, y), pd.DataFrame(rows), pd.concat(held).sort_values('time', ignore_index=True))
     return model
 
-def plot_disturbance(model: DisturbanceModel, station: str = '', image_path=None):
+# %% ../nbs/60_analysis.ipynb #3edd4c55
+def plot_disturbance(
+        model: DisturbanceModel,  # a fitted model (fit_disturbance), with `cv` and `held_out`
+        station: str = '',        # station code, for titles and the file name
+        image_path=None,          # folder (a Path) for the PNG and PDF; None: not saved
+       ):
     "Predicted against measured dH (held-out nights), and the time series of one night."
     import matplotlib.pyplot as plt
     h, cv = model.held_out, model.cv
@@ -102,23 +108,34 @@ def plot_disturbance(model: DisturbanceModel, station: str = '', image_path=None
     return fig
 
 # %% ../nbs/60_analysis.ipynb #68c080c3
-def cloud_vs_ceilometer(asim: pd.DataFrame, ceil: pd.DataFrame, max_dt_s: float = 300,
-                        bins_m=(0, 500, 1000, 2000, 3000, 4500, 6000, 8000)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Images joined with the cloud base; and the fraction predicted cloudy per cloud-base bin (plus 'no cloud')."
-    j = combine_data_sets(asim[['time', 'loc', 'class6']], ceil, 'cbh_m', max_dt_s=max_dt_s)
+def cloud_vs_ceilometer(
+        asim: pd.DataFrame,        # image records: time, loc, class6
+        ceil: pd.DataFrame,        # ceilometer records: time, loc, cbh_m, cloud ('cloud', 'clear', 'missing'; see tame.sources)
+        max_dt_s: float = 300,     # largest time difference image - ceilometer record, s
+        bins_m=(0, 500, 1000, 2000, 3000, 4500, 6000, 8000),  # cloud-base bin edges, m (bases outside them: NaN bin)
+       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Images joined with the cloud base; and the fraction predicted cloudy per cloud-base bin, 'no cloud' and 'no measurement'."
+    j = combine_data_sets(asim[['time', 'loc', 'class6']], ceil, ['cbh_m', 'cloud'], max_dt_s=max_dt_s)   # no record in reach: dropped
     j['pred_cloudy'] = j['class6'] == CLASSES.index('cloudy')
     labels = [f'{a}-{b}' for a, b in zip(bins_m[:-1], bins_m[1:])]
-    j['cbh_bin'] = pd.cut(j['cbh_m'], list(bins_m), labels=labels).astype(object).where(j['cbh_m'].notna(), 'no cloud')
-    order = labels + ['no cloud']
+    binned = pd.cut(j['cbh_m'].where(j['cloud'] == 'cloud'), list(bins_m), labels=labels).astype(object)
+    j['cbh_bin'] = binned.where(j['cloud'] == 'cloud', j['cloud'].map({'clear': 'no cloud', 'missing': 'no measurement'}))
+    order = labels + ['no cloud', 'no measurement']
     rate = j.groupby('cbh_bin').pred_cloudy.agg(['mean', 'size']).reindex(order).rename(columns={'mean': 'frac_cloudy', 'size': 'n'})
     return j, rate
 
-def plot_cloud_filter(j: pd.DataFrame, rate: pd.DataFrame, station: str = '', image_path=None):
+def plot_cloud_filter(
+        j: pd.DataFrame,     # images joined with the cloud base (first result of cloud_vs_ceilometer)
+        rate: pd.DataFrame,  # fraction predicted cloudy and n per cloud-base bin (second result of cloud_vs_ceilometer)
+        station: str = '',   # station code, for titles and the file name
+        image_path=None,     # folder (a Path) for the PNG and PDF; None: not saved
+       ):
+    "Cloud base under images predicted cloudy and not, and the fraction predicted cloudy per cloud-base bin."
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.8))
     bins = np.linspace(0, 8000, 33)
     for flag, lab, c in ((True, 'predicted cloudy', 'C7'), (False, 'predicted not cloudy', 'C0')):
-        axs[0].hist(j.loc[j.pred_cloudy == flag, 'cbh_m'].dropna(), bins, alpha=0.6, color=c, label=lab)
+        axs[0].hist(j.loc[(j.pred_cloudy == flag) & (j['cloud'] == 'cloud'), 'cbh_m'], bins, alpha=0.6, color=c, label=lab)
     axs[0].set_xlabel('cloud base height [m] (ceilometer)'); axs[0].set_ylabel('images'); axs[0].legend(fontsize=8)
     axs[0].set_title(f'{station}: cloud base under images by predicted class', fontsize=10)
     axs[1].bar(range(len(rate)), rate.frac_cloudy, color='C7')
@@ -130,7 +147,11 @@ def plot_cloud_filter(j: pd.DataFrame, rate: pd.DataFrame, station: str = '', im
     return fig
 
 # %% ../nbs/60_analysis.ipynb #4c71ef78
-def plot_class_occurrence(asim: pd.DataFrame, station: str = '', image_path=None):
+def plot_class_occurrence(
+        asim: pd.DataFrame,  # image records: time, class6 (negative: not classified, left out)
+        station: str = '',   # station code, for titles and the file name
+        image_path=None,     # folder (a Path) for the PNG and PDF; None: not saved
+       ):
     "Share of each predicted class per hour of UT, and the number of images per night and class."
     import matplotlib.pyplot as plt
     a = asim[asim.class6 >= 0]
@@ -149,7 +170,11 @@ def plot_class_occurrence(asim: pd.DataFrame, station: str = '', image_path=None
     _save(fig, image_path, f'class_occurrence_{station}')
     return fig
 
-def brightness_keogram(files, fov_radius_frac: float = 0.5, width_px: int = 3) -> np.ndarray:
+def brightness_keogram(
+        files,                          # raw image paths in time order (an unreadable one gives a NaN column)
+        fov_radius_frac: float = 0.5,   # not used: the whole middle column of the image is taken
+        width_px: int = 3,              # columns around the middle averaged (width_px // 2 on each side)
+       ) -> np.ndarray:
     "(n_rows, n_images) keogram: the north-south line through the zenith of each raw image (scaled to its bit depth)."
     cols = []
     for f in files:
@@ -162,8 +187,15 @@ def brightness_keogram(files, fov_radius_frac: float = 0.5, width_px: int = 3) -
     n = next((len(c) for c in cols if c is not None), 0)
     return np.column_stack([c if c is not None else np.full(n, np.nan) for c in cols]) if n else np.zeros((0, len(cols)))
 
-def plot_keograms(asim: pd.DataFrame, asim_path: str | os.PathLike | None, station: str = '', night: str | None = None,
-                  wavelength: int = 5577, image_path=None):
+# %% ../nbs/60_analysis.ipynb #207ad1fe
+def plot_keograms(
+        asim: pd.DataFrame,                  # image records: time, class6, file (and wavelength)
+        asim_path: str | os.PathLike | None, # root of the raw images (`file` is relative to it); None: no brightness keogram
+        station: str = '',                   # station code, for titles and the file name
+        night: str | None = None,            # 'YYYY-MM-DD' (evening date); None: the night with most images
+        wavelength: int = 5577,              # wavelength of the images to show, Å
+        image_path=None,                     # folder (a Path) for the PNG and PDF; None: not saved
+       ):
     "Keograms of one night: the predicted class over time and (with `asim_path`) the image brightness."
     import matplotlib.pyplot as plt
     import matplotlib.dates as mdates
@@ -196,49 +228,74 @@ def plot_keograms(asim: pd.DataFrame, asim_path: str | os.PathLike | None, stati
 # %% ../nbs/60_analysis.ipynb #9cb9239d
 class DataAnalyzer:
     "Make the figures of the TAME publication from processed data (TAME's DataAnalyzer)."
-    def __init__(self, analyzer_data_path=None,   # processed monthly files (PreProcessor's data_path)
+    def __init__(self,
+                 analyzer_data_path=None,          # PreProcessor's data_path (monthly files); None: <data dir>/processed
                  torch_path=None,                  # classifier directory (recorded; the probabilities are in the files)
                  image_path=None,                  # where figures go (PNG and PDF); default <data dir>/figures
-                 asim_path=None):                  # raw images, for brightness keograms (optional)
+                 asim_path=None,                   # raw images, for brightness keograms (optional)
+                 stations=None):                   # table of paired instruments like tame.core.STATIONS (None: that one)
         self.provider = Provider(analyzer_data_path)
-        self.torch_path, self.asim_path = torch_path, asim_path
+        self.torch_path, self.asim_path, self.stations = torch_path, asim_path, stations
         self.image_path = Path(image_path) if image_path is not None else data_dir(None, 'figures')
         self.models = {}
 
-    def disturbance_data(self, start, end, location: str, max_dt_s: float = 90, wavelength: int = 5577) -> pd.DataFrame:
-        "Image records of one wavelength joined with the nearest magnetometer record of the same station."
+    def disturbance_data(self,
+                         start,                    # first time (str or Timestamp; naive means UTC)
+                         end,                      # last time, inclusive
+                         location: str,            # station code
+                         max_dt_s: float = 90,     # largest time difference image - magnetometer record, s
+                         wavelength: int = 5577,   # wavelength of the images used, Å
+                        ) -> pd.DataFrame:
+        "Image records of one wavelength joined with the nearest record of the station's magnetometer (`tame.core.partner_code`)."
         a = self.provider.get_asim(start, end, location)
         a = a[(a.wavelength == wavelength) & (a.status == 'ok')]
         if a.empty: raise ValueError(f'no usable {wavelength} Å images at {location} between {start} and {end}')
-        try: m = self.provider.get_magn(start, end, location)
-        except ValueError as e: raise ValueError(f'no magnetometer data for {location}: {e}') from None
-        j = combine_data_sets(a, m, 'dH_nT', max_dt_s=max_dt_s)
-        if j.empty: raise ValueError(f'no image of {location} has a magnetometer record within {max_dt_s} s')
+        mloc = location if location in self.provider.locations('magn') else partner_code(location, 'magn', self.stations)
+        try: m = self.provider.get_magn(start, end, mloc)
+        except ValueError as e: raise ValueError(f'no magnetometer data for {location} (magnetometer {mloc}): {e}') from None
+        j = combine_data_sets(a, m, 'dH_nT', max_dt_s=max_dt_s, pairs={location: mloc})
+        if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {mloc} within {max_dt_s} s')
         return j
 
-    def fit_disturbance(self, start, end, location: str, **kw) -> DisturbanceModel:
+    def fit_disturbance(self,
+                        start,                     # first time (str or Timestamp; naive means UTC)
+                        end,                       # last time, inclusive
+                        location: str,             # station code
+                        **kw,                      # passed to disturbance_data: max_dt_s, wavelength
+                       ) -> DisturbanceModel:
         "Fit (and evaluate on held-out nights) the disturbance model of one station; kept in `self.models`."
         self.models[location] = m = fit_disturbance(self.disturbance_data(start, end, location, **kw))
         return m
 
-    def predict_disturbance(self, features: pd.DataFrame, location: str) -> np.ndarray:
+    def predict_disturbance(self,
+                            features: pd.DataFrame,  # image records with the model's feature and STATS columns
+                            location: str,           # station code with a fitted model (fit_disturbance)
+                           ) -> np.ndarray:
         "dH_nT predicted from image records (features and STATS columns) with the station's fitted model."
         if location not in self.models: raise KeyError(f'no disturbance model for {location}: call fit_disturbance first')
         return self.models[location].predict(features)
 
-    def make_figures(self, start, end, location: str, benchmark_csv=None, wavelength: int = 5577) -> list[Path]:
-        "Every figure for one station and range: class occurrence, keogram, cloud filter, disturbance (and benchmark)."
-        import matplotlib.pyplot as plt
-        a = self.provider.get_asim(start, end, location)
-        plot_class_occurrence(a, location, self.image_path); plt.close('all')
-        plot_keograms(a, self.asim_path, location, wavelength=wavelength, image_path=self.image_path); plt.close('all')
-        try:
-            c = self.provider.get_ceil(start, end, location)
-            j, rate = cloud_vs_ceilometer(a[a.wavelength == wavelength], c)
-            plot_cloud_filter(j, rate, location, self.image_path); plt.close('all')
-        except (FileNotFoundError, ValueError) as e: log.warning(f'cloud filter figure skipped: {e}')
-        plot_disturbance(self.fit_disturbance(start, end, location, wavelength=wavelength), location, self.image_path); plt.close('all')
-        if benchmark_csv is not None:
-            from tame.benchmark import plot_accuracy_runtime
-            plot_accuracy_runtime(pd.read_csv(benchmark_csv), self.image_path / 'accuracy_runtime.png'); plt.close('all')
-        return sorted(self.image_path.glob('*.png'))
+# %% ../nbs/60_analysis.ipynb #934e42b9
+@patch
+def make_figures(self: DataAnalyzer,
+                 start,                        # first time (str or Timestamp; naive means UTC)
+                 end,                          # last time, inclusive
+                 location: str,                # station code
+                 benchmark_csv=None,           # network benchmark table (evaluate_networks); None: no benchmark figure
+                 wavelength: int = 5577,       # wavelength of the images for keogram, cloud filter and disturbance, Å
+                ) -> list[Path]:
+    "Every figure for one station and range: class occurrence, keogram, cloud filter, disturbance (and benchmark)."
+    import matplotlib.pyplot as plt
+    a = self.provider.get_asim(start, end, location)
+    plot_class_occurrence(a, location, self.image_path); plt.close('all')
+    plot_keograms(a, self.asim_path, location, wavelength=wavelength, image_path=self.image_path); plt.close('all')
+    try:
+        cloc = location if location in self.provider.locations('ceil') else partner_code(location, 'ceil', self.stations)
+        c = self.provider.get_ceil(start, end, cloc).assign(loc=location)       # the station's ceilometer, under the imager's code
+        j, rate = cloud_vs_ceilometer(a[a.wavelength == wavelength], c)
+        plot_cloud_filter(j, rate, location, self.image_path); plt.close('all')
+    except (FileNotFoundError, ValueError) as e: _log.warning(f'cloud filter figure skipped: {e}')
+    plot_disturbance(self.fit_disturbance(start, end, location, wavelength=wavelength), location, self.image_path); plt.close('all')
+    if benchmark_csv is not None:
+        plot_accuracy_runtime(pd.read_csv(benchmark_csv), self.image_path / 'accuracy_runtime.png'); plt.close('all')
+    return sorted(self.image_path.glob('*.png'))

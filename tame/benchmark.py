@@ -5,9 +5,12 @@
 # %% ../nbs/30_benchmark.ipynb #99480164
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import resource
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,14 +24,17 @@ from sklearn.preprocessing import StandardScaler
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .core import atomic_write, data_dir, get_logger
 from .features import FeatureExtractor
-from .oath import grouped_protocol, night_groups, oath_protocol, oath_table, read_split, tame_protocol
+from .oath import oath_table, read_split, write_rotated
+from .parallel import parallel_map
+from .protocols import grouped_protocol, night_groups, oath_protocol, tame2022_protocol, tame2022_ridge, tame_protocol
 
 # %% auto #0
-__all__ = ['log', 'CONTROL_SUFFIX', 'default_backbones', 'feature_cache_file', 'default_ridge', 'evaluate_network',
+__all__ = ['CONTROL_SUFFIX', 'FEATURE_CACHE_FORMAT', 'default_backbones', 'default_ridge', 'rotated_oath_items',
+           'feature_cache_manifest', 'feature_cache_file', 'check_feature_cache', 'evaluate_network',
            'evaluate_networks', 'pareto_front', 'plot_accuracy_runtime']
 
 # %% ../nbs/30_benchmark.ipynb #699f4cc8
-log = get_logger('benchmark')
+_log = get_logger('benchmark')
 CONTROL_SUFFIX = ' (random weights)'
 
 def default_backbones() -> list[str]:
@@ -50,32 +56,108 @@ def _peak_rss_mb() -> float:
     except OSError: pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-def feature_cache_file(oath_dir, backbone: str, layer: str = 'logits', pretrained: bool = True, cache_dir=None) -> Path:
-    "Where the benchmark caches the features of an OATH tree for a backbone and layer."
-    cache = data_dir(None, 'features') if cache_dir is None else data_dir(cache_dir)
-    return cache / f"{Path(oath_dir).resolve().name}__{backbone.replace(':', '_')}__{layer}{'' if pretrained else '__random'}.h5"
-
 def default_ridge():
     "The classifier scoring features in the benchmark: standardised features, ridge (alpha=1)."
     return make_pipeline(StandardScaler(), RidgeClassifier(alpha=1.0))
 
-def evaluate_network(oath_dir: str | os.PathLike, name: str, layer: str = 'logits', protocol: str = 'grouped', clf=None,
-                     cache_dir: str | os.PathLike | None = None, batch_size: int = 64) -> dict:
+def rotated_oath_items(
+                       oath_dir,     # OATH tree (genuine or synthetic)
+                       table,        # `oath_table(oath_dir)`: picNum and rotAng per image
+                       dest,         # an empty folder to write the rotated images into
+                      ) -> list[str]: # one rotated PNG per row of `table`, in its order
+    "OATH's images rotated by their rotAng (OATH's rotate.sh, `tame.oath.write_rotated`), as items for the feature engine."
+    dest = write_rotated(oath_dir, dest)
+    return [str(dest / f"{p}_{int(r):03d}.png") for p, r in zip(table.picNum, table.rotAng)]
+
+# %% ../nbs/30_benchmark.ipynb #c79fa1c8
+FEATURE_CACHE_FORMAT = 'tame-feature-cache/1'
+
+def feature_cache_manifest(
+                           oath_dir,                 # OATH tree (genuine or synthetic)
+                           backbone: str,            # backbone name
+                           layer: str = 'logits',    # feature layer: 'logits' or 'pooled'
+                           pretrained: bool = True,  # False: the random-weight control
+                           table=None,               # `oath_table(oath_dir)` if already read (None: read it)
+                           rotate: bool = True,      # features of the images rotated by rotAng (then rotAng is listed per image)
+                          ) -> dict:                 # format, settings, and [id, path in the tree, bytes, mtime_ns(, rotAng)] per image
+    "What a feature cache of an OATH tree depends on: its images (id, relative path, size, mtime, rotAng) and the settings."
+    root = Path(oath_dir).resolve()
+    table = oath_table(oath_dir) if table is None else table
+    images = []
+    for pic, path, rot in zip(table.picNum, table.path, table.rotAng):
+        p = Path(path); st = p.stat()
+        rel = p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(root) else str(p.resolve())
+        images.append([str(pic), rel, st.st_size, st.st_mtime_ns] + ([int(rot)] if rotate else []))
+    settings = dict(backbone=backbone, layer=layer, pretrained=bool(pretrained), kind='oath', rotate=bool(rotate))
+    return dict(format=FEATURE_CACHE_FORMAT, settings=settings, images=images)
+
+def _manifest_key(manifest: dict) -> str:
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
+
+def feature_cache_file(
+                       oath_dir,                 # OATH tree; the cache is keyed by its images and the settings
+                       backbone: str,            # backbone name (':' becomes '_' in the file name)
+                       layer: str = 'logits',    # feature layer: 'logits' or 'pooled'
+                       pretrained: bool = True,  # False: the random-weight control ('__random' suffix)
+                       cache_dir=None,           # cache directory; None: <data dir>/features (see `data_dir`)
+                       table=None,               # `oath_table(oath_dir)` if already read (None: read it)
+                       rotate: bool = True,      # features of the images rotated by rotAng (part of the key)
+                      ) -> Path:                 # <cache>/<folder>__<backbone>__<layer>[__random]__<content key>.h5
+    "Where the features of an OATH tree for a backbone and layer are cached, named by the tree's content; writes `<file>.json`."
+    cache = data_dir(None, 'features') if cache_dir is None else data_dir(cache_dir)
+    m = feature_cache_manifest(oath_dir, backbone, layer, pretrained, table, rotate)
+    out = cache / (f"{Path(oath_dir).resolve().name}__{backbone.replace(':', '_')}__{layer}"
+                   f"{'' if pretrained else '__random'}__{_manifest_key(m)}.h5")
+    side = Path(str(out) + '.json')
+    if side.exists() or out.exists(): check_feature_cache(out, m)
+    else:
+        with atomic_write(side, 'w') as f: json.dump(m, f)
+    return out
+
+def check_feature_cache(
+                        path,        # a cache file from `feature_cache_file`
+                        manifest,    # `feature_cache_manifest(...)` of the tree and settings it is meant for
+                       ) -> Path:    # `path`, if its `<path>.json` lists exactly these images and settings
+    "Refuse (ValueError naming the file) a feature cache that was not computed from these images with these settings."
+    path, side = Path(path), Path(str(path) + '.json')
+    try: old = json.loads(side.read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: feature cache without a readable list of its images ({side.name}: {type(e).__name__}); remove it") from None
+    if old != json.loads(json.dumps(manifest)):
+        what = 'settings' if old.get('settings') != manifest['settings'] else 'images'
+        raise ValueError(f"{path}: feature cache computed from other {what} than this tree's; remove it (and {side.name})")
+    return path
+
+# %% ../nbs/30_benchmark.ipynb #5f7bc28f
+def evaluate_network(
+                     oath_dir: str | os.PathLike,                  # OATH tree (genuine or synthetic)
+                     name: str,                                    # backbone name; with CONTROL_SUFFIX: its random-weight control
+                     layer: str = 'logits',                        # feature layer: 'logits' or 'pooled'
+                     protocol: str = 'grouped',                    # 'oath', 'tame' or 'tame2022'; anything else runs the grouped protocol
+                     clf=None,                                     # default: `default_ridge()` ('tame2022': `tame2022_ridge()`)
+                     cache_dir: str | os.PathLike | None = None,   # feature cache (default <data dir>/features)
+                     batch_size: int = 64,                         # images per network call
+                     rotate: bool = True,                          # rotate each image by its rotAng first, as OATH and TAME did
+                    ) -> dict:                                     # one result row; status 'ok' or 'skipped: <reason>'
     "One backbone's row of `evaluate_networks` (a unit of work: a Dask task runs one)."
     table = oath_table(oath_dir)
     y = table.class6.to_numpy()
     base, pretrained = (name[:-len(CONTROL_SUFFIX)], False) if name.endswith(CONTROL_SUFFIX) else (name, True)
-    row = dict(backbone=name, layer=layer, pretrained=pretrained, protocol=protocol, host=socket.gethostname(), pid=os.getpid())
+    row = dict(backbone=name, layer=layer, pretrained=pretrained, protocol=protocol, rotated=bool(rotate), host=socket.gethostname(), pid=os.getpid())
     try:
         spec = get_backbone(base)
         if pretrained and not spec.available: raise FileNotFoundError(f'weights not on this machine ({spec.weights_file})')
-        out = feature_cache_file(oath_dir, base, layer, pretrained, cache_dir)
+        out = feature_cache_file(oath_dir, base, layer, pretrained, cache_dir, table, rotate)
         cached = out.exists()
+        work = tempfile.TemporaryDirectory(prefix='.rotated-', dir=out.parent) if rotate and not cached else None
+        items = rotated_oath_items(oath_dir, table, work.name) if work is not None else table.path.astype(str)
         _reset_peak_rss()
         if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
         t = time.perf_counter()
         eng = FeatureExtractor(base, layer, batch_size=batch_size, pretrained=pretrained)
-        feats = eng.extract(table.path.astype(str), ids=table.picNum, kind='oath', out=out, progress=False)
+        try: feats = eng.extract(items, ids=table.picNum, kind='oath', out=out, progress=False)
+        finally:
+            if work is not None: work.cleanup()
         dt = time.perf_counter() - t
         row.update(input_size=spec.input_size, n_features=sum(c.startswith('feat_') for c in feats.columns),
                    n_images=len(feats), failed=int((feats.status != 'ok').sum()),
@@ -83,51 +165,60 @@ def evaluate_network(oath_dir: str | os.PathLike, name: str, layer: str = 'logit
                    peak_gpu_mb=torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else np.nan,
                    features_cached=cached, device=str(eng.device))
         X = feats.loc[table.picNum].filter(like='feat_').to_numpy()
-        c = clf if clf is not None else default_ridge()
+        c = clf if clf is not None else tame2022_ridge() if protocol == 'tame2022' else default_ridge()
         if protocol == 'oath': r = oath_protocol(X, y, read_split(oath_dir, len(y)), c)
         elif protocol == 'tame': r = tame_protocol(X, y, c)
+        elif protocol == 'tame2022': r = tame2022_protocol(X, y, table.class2.to_numpy(), c)
         else: r = grouped_protocol(X, y, night_groups(table), c)
         row.update(acc6_mean=r.mean6, acc6_std=r.std6, acc2_mean=r.mean2, status='ok')
     except (FileNotFoundError, RuntimeError, ValueError) as e:
         row.update(status=f'skipped: {e}')
-        log.warning(f'{name}: skipped ({e})')
+        _log.warning(f'{name}: skipped ({e})')
     return row
 
-def evaluate_networks(oath_dir: str | os.PathLike,        # OATH tree (genuine or synthetic)
-                      backbones: list[str] | None = None,  # default: `default_backbones()`
-                      layer: str = 'logits',
-                      protocol: str = 'grouped',           # 'grouped' (leakage-free, default), 'oath' or 'tame' (see tame.oath)
-                      clf=None,                            # default: `default_ridge()`
+# %% ../nbs/30_benchmark.ipynb #55883765
+def evaluate_networks(
+                      oath_dir: str | os.PathLike,        # OATH tree (genuine or synthetic)
+                      backbones: list[str] | None = None,  # None or empty: `default_backbones()`
+                      layer: str = 'logits',               # feature layer: 'logits' or 'pooled'
+                      protocol: str = 'grouped',           # 'grouped' (leakage-free, default), 'oath', 'tame' or 'tame2022' (TAME's evaluation)
+                      clf=None,                            # default: `default_ridge()` ('tame2022': `tame2022_ridge()`)
                       cache_dir: str | os.PathLike | None = None,  # feature cache (default <data dir>/features)
-                      batch_size: int = 64,
-                      out_csv: str | os.PathLike | None = None,
-                      progress: bool = True,
+                      batch_size: int = 64,                # images per network call
+                      out_csv: str | os.PathLike | None = None,    # also write the table to this CSV (atomically); None: don't
+                      progress: bool = True,               # show a progress bar over the networks
                       client=None,                         # a dask.distributed Client: one network per task
+                      rotate: bool = True,                 # rotate each image by its rotAng first, as OATH and TAME did
                      ) -> pd.DataFrame:
     "One row per backbone: runtime per image, peak memory, feature size, 6- and 2-class accuracy (or why skipped)."
-    from tqdm.auto import tqdm
-    if protocol not in ('oath', 'tame', 'grouped'): raise ValueError(f"protocol must be 'oath', 'tame' or 'grouped', got {protocol!r}")
+    if protocol not in ('oath', 'tame', 'tame2022', 'grouped'):
+        raise ValueError(f"protocol must be 'oath', 'tame', 'tame2022' or 'grouped', got {protocol!r}")
     names = backbones or default_backbones()
-    args = dict(layer=layer, protocol=protocol, clf=clf, cache_dir=cache_dir, batch_size=batch_size)
-    if client is None: rows = [evaluate_network(oath_dir, n, **args) for n in tqdm(names, desc='networks', disable=not progress)]
-    else:
-        from tame.dist import map_tasks
-        rows = map_tasks(client, evaluate_network, [(oath_dir, n) for n in names], args, 'tame-benchmark', progress)
+    _log.info(f"OATH images {'rotated by rotAng' if rotate else 'NOT rotated (rotate=False)'} before feature extraction; {protocol} protocol")
+    args = dict(layer=layer, protocol=protocol, clf=clf, cache_dir=cache_dir, batch_size=batch_size, rotate=rotate)
+    rows = parallel_map(evaluate_network, [(oath_dir, n) for n in names], args, client=client, desc='tame-benchmark', progress=progress)
     res = pd.DataFrame(rows)
     if out_csv is not None:
         with atomic_write(out_csv, 'w') as f: res.to_csv(f, index=False)
     return res
 
 # %% ../nbs/30_benchmark.ipynb #d0aa2816
-def pareto_front(runtime: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
-    "Boolean mask of points not beaten by another point that is both faster and at least as accurate."
+def pareto_front(
+                 runtime: np.ndarray,   # (n,) runtime per point (lower is better)
+                 accuracy: np.ndarray,  # (n,) accuracy per point (higher is better)
+                ) -> np.ndarray:        # (n,) bool, True on the Pareto front
+    "Boolean mask of the points no other point dominates (at least as fast and as accurate, and better in one)."
     runtime, accuracy = np.asarray(runtime, float), np.asarray(accuracy, float)
     keep = np.ones(len(runtime), bool)
     for i in range(len(runtime)):
         keep[i] = not np.any((runtime <= runtime[i]) & (accuracy >= accuracy[i]) & ((runtime < runtime[i]) | (accuracy > accuracy[i])))
     return keep
 
-def plot_accuracy_runtime(results: pd.DataFrame, fname: str | os.PathLike | None = None, ax=None):
+def plot_accuracy_runtime(
+                          results: pd.DataFrame,                    # from `evaluate_networks`; only rows with status 'ok' plotted
+                          fname: str | os.PathLike | None = None,  # also save the figure here (150 dpi, folders created)
+                          ax=None,                                 # matplotlib Axes to draw on; None: a new 6.5 x 4.2 inch figure
+                         ):                                        # the Axes drawn on
     "The paper's figure: 6-class accuracy against runtime per image (log scale), labelled, Pareto front marked."
     import matplotlib.pyplot as plt
     r = results[results.status == 'ok'].dropna(subset=['s_per_image', 'acc6_mean'])

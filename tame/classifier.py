@@ -6,11 +6,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
+import io
 import json
 import os
+import shutil
+import struct
+import tempfile
+import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,28 +24,42 @@ import pandas as pd
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import classification_report, confusion_matrix
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-import tame
+from fastcore.basics import patch
+
+import torch
+
 from .backbones import DEFAULT_BACKBONE, get_backbone
-from .core import AURORA_IDS, CLASSES, atomic_write, data_dir, get_logger
+from .benchmark import check_feature_cache, feature_cache_manifest, rotated_oath_items
+from .archives import download_oath, extract_7z
+from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, DataFormatError, atomic_write, classifier_file, get_logger, tame_version
 from .features import FeatureExtractor
-from .oath import acc2_from_confusion, download_oath, oath_splits, oath_table, read_split
+from .oath import oath_table, read_split
+from .sources import IMAGE_SUFFIXES
+from .protocols import acc2_from_confusion, grouped_splits, night_groups, oath_splits, tame_splits
+from .sources import read_themis_cdf
 
 # %% auto #0
-__all__ = ['log', 'LINEAR_C', 'RBF_C', 'RBF_GAMMA', 'ALLOWED_TYPES', 'CLF_FILE', 'PROB_COLUMNS', 'svm_pipeline', 'SvmSearch',
-           'svm_hyper_parameters', 'plot_svm_search', 'FitReport', 'fit_oath_features', 'ClassifierFileError',
-           'save_classifier', 'load_classifier', 'AsimClassifier']
+__all__ = ['LINEAR_C', 'RBF_C', 'RBF_GAMMA', 'ALLOWED_TYPES', 'MAX_CLASSIFIER_BYTES', 'MAX_ZIP_MEMBERS', 'TAME_CLASSIFIER_NAMES',
+           'svm_pipeline', 'SvmSearch', 'svm_hyper_parameters', 'plot_svm_search', 'FitReport', 'fit_oath_features',
+           'nested_report', 'tame2022_test_block', 'tame2022_search', 'fit_tame2022', 'ClassifierFileError',
+           'save_classifier', 'feature_size', 'load_classifier', 'tame_classifier_files', 'AsimClassifier',
+           'image_items', 'class_probabilities']
 
 # %% ../nbs/35_classifier.ipynb #9bbeafce
-log = get_logger('classifier')
+_log = get_logger('classifier')
 LINEAR_C = np.concatenate([np.logspace(-5, 0, 9), np.logspace(-4.3, -3.3, 9)])   # TAME's linear grid
 RBF_C, RBF_GAMMA = np.logspace(-1, 3, 13), np.logspace(-6, -2, 13)                 # TAME's RBF grid
 
-def svm_pipeline(kernel: str = 'linear', C: float = 1.0, gamma='scale') -> Pipeline:
+def svm_pipeline(
+    kernel: str = 'linear',   # SVC kernel: 'linear' or 'rbf' (TAME's grids), or any other SVC kernel
+    C: float = 1.0,           # SVM regularisation parameter (smaller: stronger regularisation)
+    gamma='scale',            # RBF kernel width: 'scale', 'auto' or a float (ignored by the linear kernel)
+) -> Pipeline:                # unfitted, steps 'scale' (StandardScaler) and 'svm' (SVC, random_state=0)
     "Standardised features then an SVM."
     return Pipeline([('scale', StandardScaler()), ('svm', SVC(kernel=kernel, C=C, gamma=gamma, random_state=0))])
 
@@ -51,13 +71,17 @@ class SvmSearch:
     best: dict              # best setting by 6-class accuracy
     best_score: float
 
-def svm_hyper_parameters(X, y,                  # (N, F) features, (N,) class6
-                         cv,                     # list of (train, test) index pairs, e.g. `oath_splits(read_split(...))`
-                         kernel: str = 'linear', # 'linear' (C grid) or 'rbf' (C x gamma grid)
-                         n_jobs: int | None = None,
-                        ) -> SvmSearch:
+def svm_hyper_parameters(
+    X,                          # (N, F) feature rows
+    y,                          # (N,) class6 ids
+    cv,                         # list of (train, test) index pairs, e.g. `oath_splits(read_split(...))`
+    kernel: str = 'linear',     # 'linear' (C grid) or 'rbf' (C x gamma grid)
+    n_jobs: int | None = None,  # GridSearchCV's parallel jobs (None: 1 unless in a joblib context; -1: all cores)
+    Cs=None,                    # C values to try; None: TAME's grid (LINEAR_C or RBF_C)
+) -> SvmSearch:
     "Grid search (scikit-learn `GridSearchCV`) over TAME's grids, scored by 6-class accuracy."
-    grid = {'svm__C': LINEAR_C} if kernel == 'linear' else {'svm__C': RBF_C, 'svm__gamma': RBF_GAMMA}
+    Cs = (LINEAR_C if kernel == 'linear' else RBF_C) if Cs is None else np.asarray(Cs, float)
+    grid = {'svm__C': Cs} if kernel == 'linear' else {'svm__C': Cs, 'svm__gamma': RBF_GAMMA}
     if kernel not in ('linear', 'rbf'): raise ValueError(f"kernel must be 'linear' or 'rbf', got {kernel!r}")
     gs = GridSearchCV(svm_pipeline(kernel), grid, cv=list(cv), n_jobs=n_jobs, scoring='accuracy', refit=False).fit(X, y)
     if n_jobs not in (None, 1):   # joblib keeps its worker processes for 5 idle minutes, holding memory: release them now
@@ -68,7 +92,11 @@ def svm_hyper_parameters(X, y,                  # (N, F) features, (N,) class6
     best = {k.replace('svm__', ''): v for k, v in gs.best_params_.items()}
     return SvmSearch(kernel, t, best, float(gs.best_score_))
 
-def plot_svm_search(search: SvmSearch, ax=None):
+# %% ../nbs/35_classifier.ipynb #dd9f66d6
+def plot_svm_search(
+    search: SvmSearch,   # result of `svm_hyper_parameters`
+    ax=None,             # matplotlib Axes to draw on (None: a new 5 x 3.6 in figure)
+):                       # the Axes
     "Accuracy against C (linear) or a C x gamma heat map (RBF)."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(5, 3.6))
@@ -90,15 +118,27 @@ def plot_svm_search(search: SvmSearch, ax=None):
 # %% ../nbs/35_classifier.ipynb #0fb69c24
 @dataclass
 class FitReport:
+    "Cross-validated scores of one SVM setting (`fit_oath_features`): per-split 6- and 2-class accuracy, confusion, report."
     acc6: np.ndarray
     acc2: np.ndarray
     confusion: np.ndarray       # (6, 6) summed over the splits
     report: str                 # classification_report of the pooled test predictions
+    protocol: str = ''          # the splits, e.g. 'OATH protocol', 'grouped by night'
+    selection: str = ''         # how C was chosen for each split, e.g. 'nested' (inside the training part only)
+    C: np.ndarray = field(default=None)   # (n_splits,) the C each split used
     def __repr__(self):
-        return f"6-class {self.acc6.mean():.3f} ± {self.acc6.std():.3f}, 2-class {self.acc2.mean():.3f} ± {self.acc2.std():.3f}"
+        what = f"{self.protocol} ({self.selection}): " if self.protocol else ''
+        return what + f"6-class {self.acc6.mean():.3f} ± {self.acc6.std():.3f}, 2-class {self.acc2.mean():.3f} ± {self.acc2.std():.3f}"
 
-def fit_oath_features(X, y, C: float, cv, kernel: str = 'linear', gamma='scale') -> tuple[CalibratedClassifierCV, FitReport]:
-    "Evaluate the setting on `cv`, then fit the final calibrated model on all data."
+def fit_oath_features(
+    X,                       # (N, F) feature rows
+    y,                       # (N,) class6 ids
+    C: float,                # SVM regularisation parameter, e.g. `svm_hyper_parameters(...).best['C']`
+    cv,                      # (train, test) index pairs to report the setting on, e.g. `oath_splits(...)`
+    kernel: str = 'linear',  # SVC kernel ('linear' or 'rbf')
+    gamma='scale',           # RBF kernel width: 'scale', 'auto' or a float (ignored by the linear kernel)
+) -> tuple[CalibratedClassifierCV, FitReport]:   # the final model fitted on all rows, and the report on `cv`
+    "Evaluate the setting on `cv`, then fit the final calibrated model on all data (held out only if C was not chosen on `cv`)."
     X, y = np.asarray(X), np.asarray(y)
     acc6, acc2, cm, yt, yp = [], [], np.zeros((6, 6), int), [], []
     for tr, te in cv:
@@ -109,204 +149,577 @@ def fit_oath_features(X, y, C: float, cv, kernel: str = 'linear', gamma='scale')
     model = CalibratedClassifierCV(svm_pipeline(kernel, C, gamma), method='sigmoid', ensemble=False, cv=5).fit(X, y)
     return model, FitReport(np.array(acc6), np.array(acc2), cm, rep)
 
+# %% ../nbs/35_classifier.ipynb #8779c9a8
+def nested_report(
+    X,                          # (N, F) feature rows
+    y,                          # (N,) class6 ids
+    outer,                      # (train, test) index pairs that report the accuracy
+    groups=None,                # (N,) group per row: inner splits by group (GroupKFold); None: shuffled KFold
+    Cs=None,                    # C grid of the inner search; None: LINEAR_C. One value: no search (a fixed C)
+    inner_splits: int = 3,      # folds of the inner search
+    protocol: str = '',         # name of the outer splits, e.g. 'OATH protocol'
+    n_jobs: int | None = None,  # parallel jobs of each inner grid search
+) -> FitReport:                 # held-out scores per outer split, with the C each chose
+    "Held-out scores of 'choose C by grid search, then fit': C chosen inside each outer training part only."
+    X, y = np.asarray(X), np.asarray(y)
+    Cs = LINEAR_C if Cs is None else np.atleast_1d(np.asarray(Cs, float))
+    acc6, acc2, chosen, cm, yt, yp = [], [], [], np.zeros((6, 6), int), [], []
+    for tr, te in outer:
+        if len(Cs) == 1: c = float(Cs[0])
+        else:
+            inner = (grouped_splits(np.asarray(groups)[tr], inner_splits) if groups is not None
+                     else list(KFold(inner_splits, shuffle=True, random_state=0).split(tr)))
+            c = float(svm_hyper_parameters(X[tr], y[tr], inner, 'linear', n_jobs, Cs=Cs).best['C'])
+        p = svm_pipeline('linear', c).fit(X[tr], y[tr]).predict(X[te])
+        m = confusion_matrix(y[te], p, labels=range(6))
+        acc6.append(float((p == y[te]).mean())); acc2.append(acc2_from_confusion(m)); chosen.append(c)
+        cm += m; yt += list(y[te]); yp += list(p)
+    rep = classification_report(yt, yp, labels=range(6), target_names=list(CLASSES), zero_division=0)
+    sel = 'fixed C' if len(Cs) == 1 else f'nested: C by grid search on {inner_splits} inner folds of each training part'
+    return FitReport(np.array(acc6), np.array(acc2), cm, rep, protocol, sel, np.array(chosen))
+
+# %% ../nbs/35_classifier.ipynb #33c3a8d6
+def tame2022_test_block(
+    y,              # (N,) class6 ids, rows in file order
+    picnum=None,    # (N,) int image numbers (TAME's feature index, int(picNum)); None: 1..N, as OATH's
+) -> tuple[np.ndarray, np.ndarray]:   # (train, test) row positions, as TAME's fit_oath_features takes them
+    "TAME's final split: the contiguous block of N//10*3 rows whose class mix is closest to the whole set's, and its training rows."
+    y = np.asarray(y); n = len(y); L = n // 10 * 3
+    picnum = np.arange(1, n + 1) if picnum is None else np.asarray(picnum, int)
+    classes = np.unique(y)
+    dist = (y[:, None] == classes).sum(0) / n
+    onehot = (np.concatenate([y, y[:L]])[:, None] == classes).astype(np.int64)
+    cs = np.vstack([np.zeros((1, len(classes)), np.int64), np.cumsum(onehot, 0)])
+    counts = cs[L:L + n] - cs[:n]                                 # (N, classes): class counts of the block at each start
+    diff = np.where(counts > 0, np.abs(counts / L - dist), 0.0).sum(1)
+    order = np.r_[1:n, 0]                                         # TAME's loop: id + 1 first, back to 0 last
+    start = order[np.argmin(diff[order])]                         # strict '<': the first minimum
+    test = (start + np.arange(L)) % n
+    return np.flatnonzero(~np.isin(picnum, test)), test
+
+def tame2022_search(
+    X,                     # (N, F) raw feature rows (TAME did not scale them)
+    y,                     # (N,) class6 ids, rows in file order
+    Cs=None,               # C values in TAME's order; None: LINEAR_C
+    n_splits: int = 10,    # TAME's classifier_cross_validation_count
+) -> SvmSearch:            # per C the mean and std test accuracy; best: the first C with the highest mean
+    "TAME's evaluate_linear + best_hyperparameter: linear SVC on raw features over its rolled splits; C chosen on their test rows."
+    X, y = np.asarray(X), np.asarray(y)
+    rows, best, top = [], None, 0.0
+    for c in (LINEAR_C if Cs is None else np.asarray(Cs, float)):
+        a = [float((SVC(kernel='linear', C=c).fit(X[tr], y[tr]).predict(X[te]) == y[te]).mean()) for tr, te in tame_splits(len(y), n_splits)]
+        rows.append(dict(C=float(c), acc6_mean=np.mean(a), acc6_std=np.std(a)))
+        if np.mean(a) > top: best, top = float(c), float(np.mean(a))
+    return SvmSearch('linear', pd.DataFrame(rows), {'C': best}, top)
+
+def fit_tame2022(
+    X,                # (N, F) raw feature rows, in file order
+    y,                # (N,) class6 ids
+    C: float,         # e.g. `tame2022_search(X, y).best['C']`
+    picnum=None,      # (N,) int image numbers (see `tame2022_test_block`)
+) -> tuple[SVC, FitReport]:   # the SVC(kernel='linear', probability=True) and its scores on the test block
+    "TAME's fit_oath_features: linear SVC(probability=True) on the training rows, scored on the test block."
+    X, y = np.asarray(X), np.asarray(y)
+    tr, te = tame2022_test_block(y, picnum)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)   # scikit-learn 1.9 deprecates probability=True; TAME used it
+        model = SVC(kernel='linear', probability=True, C=C, random_state=0).fit(X[tr], y[tr])   # random_state: Platt's folds
+    p = model.predict(X[te])
+    m = confusion_matrix(y[te], p, labels=range(6))
+    rep = classification_report(y[te], p, labels=range(6), target_names=list(CLASSES), zero_division=0)
+    return model, FitReport(np.array([(p == y[te]).mean()]), np.array([acc2_from_confusion(m)]), m, rep,
+                            'TAME 2022 test block', 'C chosen on the rolled test splits, not held out', np.array([C]))
+
 # %% ../nbs/35_classifier.ipynb #6209341d
 ALLOWED_TYPES = ['sklearn.calibration.CalibratedClassifierCV', 'sklearn.calibration._CalibratedClassifier',
                  'sklearn.calibration._SigmoidCalibration',
                  'sklearn.pipeline.Pipeline', 'sklearn.preprocessing._data.StandardScaler', 'sklearn.svm._classes.SVC',
                  'numpy.ndarray', 'numpy.dtype', 'numpy.float64', 'numpy.int64', 'numpy.int32', 'builtins.tuple', 'builtins.list',
                  'builtins.dict', 'builtins.str', 'builtins.int', 'builtins.float', 'builtins.bool', 'builtins.NoneType']
+MAX_CLASSIFIER_BYTES = 200 * 2**20   # cap on the file, on each decompressed part (meta.json + model.skops, the skops zip's members) and on its arrays
+MAX_ZIP_MEMBERS = 10_000             # cap on the members of the file and of its model.skops (a genuine model has about 30)
 
-class ClassifierFileError(ValueError):
-    "A classifier file that tame refuses to load; the message says why."
+class ClassifierFileError(DataFormatError):
+    "A classifier file that tame refuses to load: `ClassifierFileError(reason, path)`, the message starts with the file."
 
-def save_classifier(path: str | os.PathLike, model, meta: dict) -> Path:
+def save_classifier(
+    path: str | os.PathLike,   # the file to write (replaced atomically; its folder is created)
+    model,                     # fitted scikit-learn classifier; only types in ALLOWED_TYPES can be loaded back
+    meta: dict,                # backbone, layer, preprocessing, ...; classes, model_classes, versions, time and format are added
+) -> Path:
     "Write model + metadata to a pickle-free tame classifier file (atomically)."
     import skops.io as sio
-    meta = dict(meta, classes=list(CLASSES), tame_version=tame.__version__, sklearn_version=sklearn.__version__,
+    labels = np.asarray(model.classes_).tolist() if hasattr(model, 'classes_') else None
+    if labels is not None and meta.get('model_classes', labels) != labels:
+        raise ValueError(f"meta['model_classes'] {meta['model_classes']} differs from the model's classes_ {labels}")
+    meta = dict(meta, classes=list(CLASSES), tame_version=tame_version(), sklearn_version=sklearn.__version__,
                 created=dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds'), format='tame-classifier/1')
+    if labels is not None: meta['model_classes'] = labels
     with atomic_write(path, mode=None) as t:
         with zipfile.ZipFile(t, 'w', zipfile.ZIP_DEFLATED) as z:
             z.writestr('model.skops', sio.dumps(model))
             z.writestr('meta.json', json.dumps(meta, indent=1))
     return Path(path)
 
-def _check_meta(meta: dict, path, backbone: str | None, layer: str | None):
+# %% ../nbs/35_classifier.ipynb #fc258118
+_ZIP_HEAD = b'PK\x03\x04'
+
+def _zip_members(f, what: str, path) -> int:
+    "Number of members in the zip's end-of-central-directory record, read before `zipfile` lists them."
+    f.seek(0, 2); size = f.tell(); f.seek(max(0, size - 65557)); tail = f.read()
+    i = tail.rfind(b'PK\x05\x06')
+    if i < 0 or len(tail) < i + 22: raise ClassifierFileError(f"{what} is not a complete zip file (no end record)", path)
+    n = struct.unpack('<H', tail[i + 10:i + 12])[0]
+    if n >= 0xFFFF or n > MAX_ZIP_MEMBERS: raise ClassifierFileError(f"{what} has too many members (more than {MAX_ZIP_MEMBERS})", path)
+    f.seek(0)
+    return n
+
+def _open_zip(f, what: str, path, max_bytes: int) -> zipfile.ZipFile:
+    "The zip in `f`, refused if its members would decompress to more than `max_bytes` together."
+    _zip_members(f, what, path)
+    try: z = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as e:
+        raise ClassifierFileError(f"{what} is not a readable zip file ({e})", path) from None
+    total = sum(i.file_size for i in z.infolist())
+    if total > max_bytes:
+        z.close()
+        raise ClassifierFileError(f"{what} would decompress to {total:,} bytes, over the limit of {max_bytes:,} "
+                                  "(max_bytes=, MAX_CLASSIFIER_BYTES)", path)
+    return z
+
+def _read_member(z: zipfile.ZipFile, name: str, what: str, path, max_bytes: int) -> bytes:
+    "A member's bytes, never more than its declared size nor `max_bytes`."
+    chunks, size = [], 0
+    try:
+        with z.open(name) as m:
+            while chunk := m.read(2**20):          # 1 MiB at a time: a lying directory costs no more than that
+                size += len(chunk)
+                if size > max_bytes: raise ClassifierFileError(f"{what}: {name} is over the limit of {max_bytes:,} bytes", path)
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+        if isinstance(e, ClassifierFileError): raise
+        raise ClassifierFileError(f"{what}: cannot read {name} ({type(e).__name__}: {e})", path) from None
+    return b''.join(chunks)
+
+# %% ../nbs/35_classifier.ipynb #1d0744bb
+def _skops_types(blob: bytes) -> list[str]:
+    "Every type, function and method a skops dump would import, default-trusted ones included."
+    from skops.io import _utils
+    from skops.io._audit import Node, get_tree      # skops' own tree: what sio.loads constructs (nothing is imported yet)
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        if hasattr(_utils, 'read_schema'): schema, ctx = _utils.read_schema(z)    # validates the protocol number
+        else: schema = json.loads(z.read('schema.json')); ctx = _utils.LoadContext(src=z, protocol=schema['protocol'])   # older skops
+        tree = get_tree(schema, ctx, trusted=None)
+    seen, out = set(), set()
+    def walk(n):
+        if id(n) in seen: return
+        seen.add(id(n)); out.add(f'{n.module_name}.{n.class_name}')
+        n.trusted = []                       # nothing trusted by default: get_unsafe_set then lists every type
+        for c in n.children.values():
+            for v in (c if isinstance(c, list) else c.values() if isinstance(c, dict) else [c]):
+                if isinstance(v, Node): walk(v)
+                elif isinstance(v, type): out.add(f'{v.__module__}.{v.__name__}')
+    walk(tree)
+    return sorted(out | tree.get_unsafe_set())
+
+def _npy_bytes(z: zipfile.ZipFile, name: str) -> int:
+    "Bytes of the array a `.npy` member declares in its header (read without the data)."
+    with z.open(name) as m:
+        version = np.lib.format.read_magic(m)
+        read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read is None: raise ValueError(f'{name}: .npy format version {version} not supported')
+        shape, _, dtype = read(m)
+    return int(np.prod(shape, dtype=object)) * max(dtype.itemsize, 1)
+
+def _load_skops(blob: bytes, path, max_bytes: int):
+    "The object in a `model.skops` dump, loaded only if every type in it is in ALLOWED_TYPES."
+    import skops.io as sio
+    what = 'model.skops'
+    if not blob: raise ClassifierFileError(f"{what} is empty", path)
+    if blob[:1] == b'\x80': raise ClassifierFileError(f"{what} is a pickle, not a skops file; tame does not load pickles (they can run code)", path)
+    if blob[:4] != _ZIP_HEAD: raise ClassifierFileError(f"{what} is not a skops file (no zip header)", path)
+    with _open_zip(io.BytesIO(blob), what, path, max_bytes) as z:
+        try: arrays = sum(_npy_bytes(z, n) for n in z.namelist() if n.endswith('.npy'))
+        except Exception as e: raise ClassifierFileError(f"{what}: unreadable array ({type(e).__name__}: {e})", path) from None
+    if arrays > max_bytes: raise ClassifierFileError(f"{what}: its arrays would take {arrays:,} bytes, over the limit of {max_bytes:,}", path)
+    try: types = _skops_types(blob)
+    except Exception as e: raise ClassifierFileError(f"{what} is not a readable skops file ({type(e).__name__}: {e})", path) from None
+    untrusted = [t for t in types if t not in ALLOWED_TYPES]
+    if untrusted: raise ClassifierFileError(f"refusing to load types that are not on tame's allow-list: {untrusted}", path)
+    try: return sio.loads(blob, trusted=ALLOWED_TYPES)
+    except Exception as e: raise ClassifierFileError(f"{what} could not be loaded ({type(e).__name__}: {e})", path) from None
+
+# %% ../nbs/35_classifier.ipynb #5cc47d8e
+def feature_size(
+    backbone: str,   # backbone name (see `tame.backbones`)
+    layer: str,      # 'logits' or 'pooled'
+) -> int | None:     # features per image, or None when only the network knows (the pooled layer)
+    "How many features a backbone's layer gives, when known without building the network (1000 ImageNet logits)."
+    return 1000 if layer == 'logits' else None
+
+def _check_labels(model, path) -> list:
+    "The model's class labels, after checking it is a fitted classifier of the six OATH classes."
+    from sklearn.base import BaseEstimator, is_classifier
+    if not (isinstance(model, BaseEstimator) and is_classifier(model) and callable(getattr(model, 'predict', None))):
+        raise ClassifierFileError(f"not a scikit-learn classifier ({type(model).__name__})", path)
+    if not hasattr(model, 'classes_'): raise ClassifierFileError(f"not a fitted classifier ({type(model).__name__} has no classes_)", path)
+    labels = list(np.asarray(model.classes_).tolist())
+    ok_ids = sorted(labels) == list(range(len(CLASSES))) if all(isinstance(l, int) for l in labels) else sorted(map(str, labels)) == sorted(CLASSES)
+    if not ok_ids: raise ClassifierFileError(f"classes {labels} are not the six OATH classes (ids 0-5 or {list(CLASSES)})", path)
+    return labels
+
+def _check_n_features(model, path, layer, expected: int | None) -> int:
+    "The model's `n_features_in_`, checked against the layer's feature size when it is known."
+    n = getattr(model, 'n_features_in_', None)
+    if not isinstance(n, (int, np.integer)): raise ClassifierFileError("the model does not say how many features it was fitted on (no n_features_in_)", path)
+    if expected is not None and n != expected:
+        raise ClassifierFileError(f"fitted on {n} features, but the {layer!r} layer gives {expected}", path)
+    return int(n)
+
+# %% ../nbs/35_classifier.ipynb #24ab02e0
+def _check_meta(meta, path, backbone: str | None, layer: str | None):
+    if not isinstance(meta, dict): raise ClassifierFileError(f"meta.json is not a JSON object (a {type(meta).__name__})", path)
+    for k, t in (('backbone', str), ('layer', str), ('preprocessing', dict), ('model_classes', list)):
+        if k in meta and not isinstance(meta[k], t): raise ClassifierFileError(f"meta.json: {k!r} is not a {t.__name__}", path)
     if backbone is not None and meta.get('backbone') != backbone:
-        raise ClassifierFileError(f"{path}: fitted on features of backbone {meta.get('backbone')!r}, not {backbone!r}")
+        raise ClassifierFileError(f"fitted on features of backbone {meta.get('backbone')!r}, not {backbone!r}", path)
     if layer is not None and meta.get('layer') != layer:
-        raise ClassifierFileError(f"{path}: fitted on feature layer {meta.get('layer')!r}, not {layer!r}")
+        raise ClassifierFileError(f"fitted on feature layer {meta.get('layer')!r}, not {layer!r}", path)
+    if meta.get('layer') not in ('logits', 'pooled'): raise ClassifierFileError(f"meta.json: unknown feature layer {meta.get('layer')!r}", path)
     try: now = get_backbone(meta['backbone']).preprocessing()
-    except (KeyError, ValueError) as e: raise ClassifierFileError(f"{path}: unknown backbone in the file ({e})") from None
+    except (KeyError, ValueError) as e: raise ClassifierFileError(f"unknown backbone in the file ({e})", path) from None
     then = {k: meta.get('preprocessing', {}).get(k) for k in now}
     if json.dumps(then, sort_keys=True) != json.dumps(now, sort_keys=True):
-        raise ClassifierFileError(f"{path}: the file's preprocessing {then} differs from what this tame computes for "
-                                  f"{meta['backbone']} {now}; refit the classifier")
+        raise ClassifierFileError(f"the file's preprocessing {then} differs from what this tame computes for "
+                                  f"{meta['backbone']} {now}; refit the classifier", path)
 
-def load_classifier(path: str | os.PathLike, backbone: str | None = None, layer: str | None = None) -> tuple[CalibratedClassifierCV, dict]:
-    "Model and metadata from a tame classifier file; never executes code from the file."
-    import skops.io as sio
-    path = Path(path)
+def _read_meta(z: zipfile.ZipFile, path, max_bytes: int) -> dict:
+    raw = _read_member(z, 'meta.json', 'the classifier file', path, max_bytes)
+    try: return json.loads(raw.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e: raise ClassifierFileError(f"meta.json is not valid JSON ({e})", path) from None
+
+# %% ../nbs/35_classifier.ipynb #de216c44
+def load_classifier(
+    path: str | os.PathLike,      # a tame classifier file (zip of model.skops and meta.json)
+    backbone: str | None = None,  # the backbone the file must have been fitted on (None: not checked)
+    layer: str | None = None,     # the feature layer the file must have been fitted on (None: not checked)
+    max_bytes: int | None = None, # size cap (file, decompressed parts, arrays); None: MAX_CLASSIFIER_BYTES (200 MiB)
+) -> tuple[CalibratedClassifierCV, dict]:   # the model and the file's metadata
+    "Model and metadata from a tame classifier file; never executes code from the file, and checks the model fits its metadata."
+    path, max_bytes = Path(path), int(max_bytes or MAX_CLASSIFIER_BYTES)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such classifier file")
-    head = path.read_bytes()[:4]
-    if head[:2] in (b'\x80\x02', b'\x80\x03', b'\x80\x04', b'\x80\x05') or not zipfile.is_zipfile(path):
-        kind = 'a pickle' if head[:1] == b'\x80' else 'not a tame classifier file'
-        raise ClassifierFileError(f"{path}: {kind}; tame does not load pickles (they can run code). "
-                                  "Convert a trusted TAME pickle with AsimClassifier.from_tame_pickle(path, trust=True)")
-    with zipfile.ZipFile(path) as z:
-        names = set(z.namelist())
-        if not {'model.skops', 'meta.json'} <= names: raise ClassifierFileError(f"{path}: missing model.skops or meta.json")
-        meta = json.loads(z.read('meta.json'))
-        blob = z.read('model.skops')
-    _check_meta(meta, path, backbone, layer)
-    untrusted = [t for t in sio.get_untrusted_types(data=blob) if t not in ALLOWED_TYPES]
-    if untrusted: raise ClassifierFileError(f"{path}: refusing to load types that are not on tame's allow-list: {untrusted}")
-    return sio.loads(blob, trusted=ALLOWED_TYPES), meta
+    with open(path, 'rb') as f:
+        head = f.read(4)
+        if head[:1] == b'\x80':
+            raise ClassifierFileError("a pickle; tame does not load pickles (they can run code). "
+                                      "Convert a trusted TAME pickle with AsimClassifier.from_tame_pickle(path, trust=True)", path)
+        if head != _ZIP_HEAD: raise ClassifierFileError("not a tame classifier file (no zip header)" if head else "an empty file, not a tame classifier file", path)
+        f.seek(0, 2)
+        if f.tell() > max_bytes: raise ClassifierFileError(f"{f.tell():,} bytes, over the limit of {max_bytes:,} (max_bytes=)", path)
+        with _open_zip(f, 'the classifier file', path, max_bytes) as z:
+            names = z.namelist()
+            if not {'model.skops', 'meta.json'} <= set(names): raise ClassifierFileError("missing model.skops or meta.json", path)
+            if len(names) != len(set(names)): raise ClassifierFileError("a member name appears twice", path)
+            meta = _read_meta(z, path, max_bytes)
+            _check_meta(meta, path, backbone, layer)
+            blob = _read_member(z, 'model.skops', 'the classifier file', path, max_bytes)
+    model = _load_skops(blob, path, max_bytes)
+    labels = _check_labels(model, path)
+    stated = meta.get('model_classes', list(range(len(CLASSES))))
+    if stated != labels:
+        raise ClassifierFileError(f"meta.json's model_classes {stated} differ from the model's classes_ {labels}: "
+                                  "its probability columns would get the wrong labels", path)
+    _check_n_features(model, path, meta['layer'], feature_size(meta['backbone'], meta['layer']))
+    return model, meta
 
 # %% ../nbs/35_classifier.ipynb #33d62db7
-CLF_FILE = 'oath_clf.tame'
-PROB_COLUMNS = [f'prob_{c}' for c in CLASSES]
+TAME_CLASSIFIER_NAMES = ('oath.clf', 'oath_clf.joblib', 'oath_clf.7z')   # TAME's classifier files, then any *.clf
 
+def tame_classifier_files(
+    folder: str | os.PathLike,   # a classifier folder (`torch_path`)
+) -> list[Path]:                 # TAME's classifier files in it (not in sub-folders), the usual names first
+    "TAME's pickled classifier files lying in a folder: `oath.clf`, `oath_clf.joblib`, `oath_clf.7z`, then any `*.clf`."
+    folder = Path(folder)
+    if not folder.is_dir(): return []
+    named = [folder / n for n in TAME_CLASSIFIER_NAMES if (folder / n).is_file()]
+    return named + sorted(p for p in folder.glob('*.clf') if p.is_file() and p not in named)
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while chunk := f.read(2**20): h.update(chunk)
+    return h.hexdigest()
+
+def _convert_hint(missing: Path, found: list[Path]) -> str:
+    "One line: no tame classifier, but TAME's is here, and the call that converts it."
+    f = found[0]
+    more = f" (also here: {', '.join(p.name for p in found[1:])})" if len(found) > 1 else ''
+    return (f"no classifier at {missing}, but TAME's classifier {f} is there{more}: if you trust its source (unpickling "
+            f"runs its code; SHA-256 {_sha256(f)}), convert it once with AsimClassifier.from_tame_pickle({str(f)!r}, "
+            f"trust=True, torch_path={str(missing.parent)!r})")
+
+# %% ../nbs/35_classifier.ipynb #3e83f82d
 class AsimClassifier:
     "Classify all-sky images with a pretrained backbone and a fitted SVM (TAME's AsimClassifier)."
-    def __init__(self, torch_path: str | os.PathLike | None = None,   # directory with the classifier (default <data dir>/torch)
-                 model_file: str | os.PathLike | None = None,         # explicit classifier file (wins)
-                 batch_size: int = 64,
-                 device: str | None = None,
-                 backbone: str | None = None):                         # if given, the file must match it
-        self.torch_path = data_dir(torch_path, create=False) if torch_path is not None else data_dir(None, 'torch', create=False)
-        self.model_file = Path(model_file) if model_file else self.torch_path / CLF_FILE
+    def __init__(self,
+                 torch_path: str | os.PathLike | None = None,   # directory with the classifier (default <data dir>/torch)
+                 model_file: str | os.PathLike | None = None,   # explicit classifier file (wins)
+                 batch_size: int = 64,                          # images per batch of the feature engine
+                 device: str | None = None,                     # torch device of the engine (None: CUDA if present, else CPU)
+                 backbone: str | None = None,                   # if given, the file must match it
+                 max_bytes: int | None = None):                 # size cap of the file (None: MAX_CLASSIFIER_BYTES, see `load_classifier`)
+        self.model_file = Path(model_file) if model_file else classifier_file(torch_path)
+        self.torch_path = self.model_file.parent
         if not self.model_file.is_file():
+            tame_files = tame_classifier_files(self.torch_path)
+            if tame_files: raise FileNotFoundError(_convert_hint(self.model_file, tame_files))
             raise FileNotFoundError(f"no classifier at {self.model_file}: build one with AsimClassifier.from_oath(OATH_DIR, "
                                     f"torch_path={str(self.torch_path)!r}) or `tame train OATH_DIR`, or pass model_file=")
-        self.model, self.meta = load_classifier(self.model_file, backbone)
+        self.model, self.meta = load_classifier(self.model_file, backbone, max_bytes=max_bytes)   # checks classes and feature size
         self.batch_size, self.device, self._engine = batch_size, device, None
-        labels = self.meta.get('model_classes', list(range(len(CLASSES))))     # the model's labels, in its own order
+        self.n_features = int(self.model.n_features_in_)
+        labels = self.meta.get('model_classes', list(range(len(CLASSES))))     # the model's labels, in its own order (checked)
         self._ids = {lab: (CLASSES.index(lab) if isinstance(lab, str) else int(lab)) for lab in labels}
         self._cols = [self._ids[lab] for lab in labels]
 
     @property
     def engine(self) -> FeatureExtractor:
+        "The feature engine of the classifier's backbone and layer (built on first use)."
         if self._engine is None:
-            self._engine = FeatureExtractor(self.meta['backbone'], self.meta['layer'], self.device, self.batch_size,
-                                            pretrained=self.meta.get('pretrained', True))
+            eng = FeatureExtractor(self.meta['backbone'], self.meta['layer'], self.device, self.batch_size,
+                                   pretrained=self.meta.get('pretrained', True))
+            s = eng.spec.input_size                  # the layer's size, from one blank input, before any image is read
+            self.check_feature_size(eng.forward(torch.zeros(1, s, s)).shape[1])
+            self._engine = eng
         return self._engine
 
-    def predict_features(self, X: np.ndarray) -> np.ndarray:
+    def check_feature_size(self,
+                           n: int,   # features per image that the caller's engine gives
+                          ):
+        "Raise ClassifierFileError (naming the file) unless the model was fitted on `n` features per image."
+        if n != self.n_features:
+            raise ClassifierFileError(f"fitted on {self.n_features} features, but {self.meta['backbone']} "
+                                      f"{self.meta['layer']!r} gives {n}", self.model_file)
+
+    def predict_features(self,
+                         X: np.ndarray,   # (N, F) feature rows of the classifier's backbone and layer
+                        ) -> np.ndarray:
         "(N, 6) class probabilities of feature rows in class-id order (TAME's predict_image_proba); NaN if the model has none."
         X = np.asarray(X)
+        if X.ndim == 2 and len(X): self.check_feature_size(X.shape[1])
         out = np.full((len(X), len(CLASSES)), np.nan)
         if hasattr(self.model, 'predict_proba'): out[:, self._cols] = self.model.predict_proba(X)
         return out
 
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self,
+                X: np.ndarray,   # (N, F) feature rows of the classifier's backbone and layer
+               ) -> tuple[np.ndarray, np.ndarray]:
         "Class probabilities (N, 6) and predicted class ids (N,) of feature rows (the model's own decision)."
         X = np.asarray(X)
         if not len(X): return np.zeros((0, len(CLASSES))), np.zeros(0, np.int64)
         return self.predict_features(X), np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
 
-    def classify_images(self, image_file_list,             # image files (PNG/JPEG, 8- or 16-bit; 'file.cdf#N' frames)
-                        batch_size: int | None = None,      # default 64; does not change the results
-                        kind: str = 'raw',                   # 'raw' archive frames, or 'oath' images
-                        progress: bool = True,
-                       ) -> pd.DataFrame:
-        "One row per file: the six class probabilities, the predicted label, the aurora probability and a status."
-        files = [str(f) for f in image_file_list]
-        if batch_size is not None and batch_size != self.engine.batch_size: self.engine.batch_size = int(batch_size)
-        feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress)
-        ok = (feats.status == 'ok').to_numpy()
-        probs, best = np.full((len(files), 6), np.nan), np.full(len(files), -1)
-        if ok.any(): probs[ok], best[ok] = self.predict(feats.filter(like='feat_').to_numpy()[ok])
-        res = pd.DataFrame(probs, columns=PROB_COLUMNS)
-        res.insert(0, 'file', files)
-        res['class6'] = best
-        res['label'] = pd.Series([CLASSES[b] if b >= 0 else '' for b in best], dtype='str')
-        res['aurora_prob'] = probs[:, list(AURORA_IDS)].sum(1)
-        res['status'] = feats.status.to_numpy()
-        return res
+# %% ../nbs/35_classifier.ipynb #031d9650
+def _cdf_items(p: Path) -> list[str]:
+    "A THEMIS CDF as its frames; an unreadable one as frame 0, so that its row says why."
+    try: n = len(read_themis_cdf(p)[0])
+    except Exception: return [f'{p}#0']
+    return [f'{p}#{i}' for i in range(n)]
 
-    @classmethod
-    def from_oath(cls, oath_dir: str | os.PathLike | None = None,   # OATH tree (genuine or synthetic)
-                  download: bool = False,                            # download the genuine set first if oath_dir is None
-                  torch_path: str | os.PathLike | None = None,       # where to store the classifier
-                  backbone: str = DEFAULT_BACKBONE, layer: str = 'logits',
-                  C: float | None = None,                            # None: linear grid search on the OATH splits
-                  features_file: str | os.PathLike | None = None,    # feature cache (HDF5) to reuse or write
-                  n_jobs: int | None = None, progress: bool = True) -> 'AsimClassifier':
-        "Build a classifier from the OATH set in one call and store it under `torch_path`."
-        if oath_dir is None:
-            if not download: raise ValueError('give oath_dir, or download=True to fetch the OATH set first')
-            oath_dir = download_oath(progress=progress)
-        table = oath_table(oath_dir)
-        y = table.class6.to_numpy()
-        eng = FeatureExtractor(backbone, layer)
-        feats = eng.extract(table.path.astype(str), ids=table.picNum, kind='oath', out=features_file, progress=progress)
-        X = feats.loc[table.picNum].filter(like='feat_').to_numpy()
-        cv = oath_splits(read_split(oath_dir, len(y)))
-        search = svm_hyper_parameters(X, y, cv, 'linear', n_jobs) if C is None else None
-        if search is not None: C = float(search.best['C'])
-        model, rep = fit_oath_features(X, y, C, cv)
-        path = (data_dir(torch_path) if torch_path is not None else data_dir(None, 'torch')) / CLF_FILE
-        save_classifier(path, model, dict(backbone=backbone, layer=layer, preprocessing=eng.spec.preprocessing(), kernel='linear', C=C,
-                                          trained_on=str(Path(oath_dir).resolve()), n_images=len(y), acc6=float(rep.acc6.mean()),
-                                          acc2=float(rep.acc2.mean())))
-        log.info(f'classifier stored in {path}: {rep}')
-        out = cls(model_file=path); out.fit_report, out.search, out.features = rep, search, (X, y, cv)
-        return out
+def _expand(files) -> list[str]:
+    return [i for f in files for i in (_cdf_items(f) if f.suffix.lower() == '.cdf' else [str(f)])]
 
-    @classmethod
-    def from_tame_pickle(cls, path: str | os.PathLike,                    # TAME's joblib pickle (`oath_clf`), or its .7z bundle
-                         trust: bool = False,                              # you trust the file's source: unpickling runs its code
-                         torch_path: str | os.PathLike | None = None,      # where to store the converted classifier
-                         model_file: str | os.PathLike | None = None,      # explicit output file (wins)
-                         backbone: str = 'tame2022:shufflenet_v2_x1_0',    # the features it was fitted on (TAME's)
-                         layer: str = 'logits',
-                         pretrained: bool = True,                          # False only for a test fitted on random-weight features
-                         overwrite: bool = False) -> 'AsimClassifier':
-        "TAME's pickled OATH classifier, converted once (with `trust=True`) into tame's pickle-free file, ready to use."
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
-        if path.suffix.lower() == '.7z': return cls._from_tame_7z(path, trust, torch_path, model_file, backbone, layer, pretrained, overwrite)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if not trust:
-            raise ClassifierFileError(f"{path}: a pickle (SHA-256 {digest}). Unpickling runs whatever code the file holds, so tame "
-                                      "opens one only when you state that you trust where it came from: "
-                                      "AsimClassifier.from_tame_pickle(path, trust=True). It is converted at once into tame's "
-                                      "pickle-free format, and the pickle is not needed again.")
-        import joblib
-        model = joblib.load(path)                    # trust=True: the user vouches for this file
-        labels = _check_legacy_model(model, path, layer)
-        out = Path(model_file) if model_file else (data_dir(torch_path) if torch_path is not None else data_dir(None, 'torch')) / CLF_FILE
-        if out.exists() and not overwrite: raise FileExistsError(f"{out} exists; pass overwrite=True or another model_file=")
-        import skops.io as sio
-        untrusted = [t for t in sio.get_untrusted_types(data=sio.dumps(model)) if t not in ALLOWED_TYPES]
-        if untrusted: raise ClassifierFileError(f"{path}: holds types that tame's pickle-free format does not allow: {untrusted}")
-        spec = get_backbone(backbone)
-        save_classifier(out, model, dict(backbone=spec.name, layer=layer, preprocessing=spec.preprocessing(), pretrained=pretrained,
-                                         model_classes=labels, converted_from=str(path.resolve()), source_sha256=digest,
-                                         source='TAME (Sado et al. 2022) pickled classifier'))
-        log.info(f'{path} converted to {out}')
-        return cls(model_file=out)
+def image_items(
+    source,   # a list of files / 'file.cdf#N' frames, or one str/Path: a file, a directory or a glob pattern
+) -> list[str]:   # image items for `FeatureExtractor.extract`, sorted when found from a directory or pattern
+    "The images a file, a directory (every IMAGE_SUFFIXES type, recursively), a glob pattern or a list stands for."
+    if isinstance(source, (str, os.PathLike)):
+        s = os.fspath(source)
+        if '.cdf#' in s.lower(): return [s]
+        p = Path(s).expanduser()
+        if p.is_dir():
+            found = sorted(f for f in p.rglob('*') if f.name.lower().endswith(IMAGE_SUFFIXES) and f.is_file()
+                           and not any(part.startswith('.') for part in f.relative_to(p).parts))
+            if not found: raise ValueError(f"{p}: no images in this directory (looked for {', '.join(IMAGE_SUFFIXES)}, in sub-folders too)")
+            return _expand(found)
+        if p.is_file(): return _expand([p])
+        if glob.has_magic(s):
+            found = sorted(Path(f) for f in glob.glob(os.path.expanduser(s), recursive=True) if Path(f).is_file())
+            if not found: raise ValueError(f"no files match the pattern {s!r}")
+            return _expand(found)
+        raise FileNotFoundError(f"{s}: no such file or directory (pass a file, a directory, a glob pattern or a list of files)")
+    if isinstance(source, (bytes, bytearray, dict)) or not hasattr(source, '__iter__'):
+        raise TypeError(f"image files must be a list of paths, or one path (str or Path) of a file, a directory or a glob "
+                        f"pattern, not {type(source).__name__}")
+    items = list(source)
+    bad = [(i, type(v).__name__) for i, v in enumerate(items) if not isinstance(v, (str, os.PathLike))]
+    if bad: raise TypeError(f"image file list: item {bad[0][0]} is a {bad[0][1]}, not a path (str or Path)")
+    if not items: raise ValueError("no images to classify (an empty list)")
+    return [os.fspath(v) for v in items]
 
-    @classmethod
-    def _from_tame_7z(cls, path, trust, torch_path, model_file, backbone, layer, pretrained, overwrite):
-        import tempfile, shutil
-        from tame.legacy import extract_7z
-        tmp = Path(tempfile.mkdtemp(prefix='tame-clf-'))
-        try:
-            files = [p for p in extract_7z(path, tmp, progress=False).rglob('*') if p.is_file()]
-            if len(files) != 1: raise ClassifierFileError(f"{path}: expected one classifier file in the bundle, found {[p.name for p in files]}")
-            return cls.from_tame_pickle(files[0], trust, torch_path, model_file, backbone, layer, pretrained, overwrite)
-        finally: shutil.rmtree(tmp, ignore_errors=True)
+# %% ../nbs/35_classifier.ipynb #69764d57
+@patch
+def classify_images(
+    self: AsimClassifier,
+    image_file_list,                 # list of image files (PNG/JPEG/TIFF, 8- or 16-bit; 'file.cdf#N' frames), or one file, directory or glob
+    batch_size: int | None = None,   # None: the engine's current one (64 at first); kept for later calls; same results
+    kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
+    progress: bool = True,           # show the feature engine's progress bar
+) -> pd.DataFrame:
+    "One row per image (see `image_items`): the six class probabilities, the predicted label, the aurora probability and a status."
+    files = image_items(image_file_list)
+    if batch_size is not None and batch_size != self.engine.batch_size: self.engine.batch_size = int(batch_size)
+    feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress)
+    res = class_probabilities(self, feats.reset_index(drop=True))
+    res.insert(0, 'file', files)
+    res['label'] = pd.Series([CLASSES[b] if b >= 0 else '' for b in res.class6], dtype='str')
+    res['aurora_prob'] = res[[PROB_COLUMNS[i] for i in AURORA_IDS]].sum(1)
+    res['status'] = feats.status.to_numpy()
+    return res
 
+# %% ../nbs/35_classifier.ipynb #4af03468
+def _oath_features(eng, oath_dir, table, features_file, rotate: bool, progress: bool) -> np.ndarray:
+    "(N, F) features of the OATH images in table order, rotated by rotAng first if `rotate`."
+    if features_file is not None and Path(str(features_file) + '.json').exists():   # a benchmark cache: rotated or not?
+        check_feature_cache(features_file, feature_cache_manifest(oath_dir, eng.spec.name, eng.layer, True, table, rotate))
+    cached = features_file is not None and Path(features_file).exists()
+    with tempfile.TemporaryDirectory(prefix='tame-rotated-') as work:
+        items = rotated_oath_items(oath_dir, table, work) if rotate and not cached else table.path.astype(str)
+        feats = eng.extract(items, ids=table.picNum, kind='oath', out=features_file, progress=progress)
+    return feats.loc[table.picNum].filter(like='feat_').to_numpy()
+
+# %% ../nbs/35_classifier.ipynb #b35a632a
+def _nested_figures(X, y, cv, groups, grouped_by: str, grid, inner_splits: int, n_jobs) -> tuple[list, dict]:
+    "The nested OATH-protocol and grouped-by-night reports, and their figures for meta.json (no grouped one with too few nights)."
+    rep = nested_report(X, y, cv, None, grid, inner_splits, 'OATH protocol', n_jobs)
+    n_groups = len(np.unique(groups))
+    if n_groups > inner_splits:          # outer folds by night, and still `inner_splits` nights in every training part
+        grep = nested_report(X, y, grouped_splits(groups, min(5, n_groups)), groups, grid, inner_splits, 'grouped by night', n_jobs)
+    else: grep = None; _log.warning(f'only {n_groups} station-nights: no figure grouped by night (needs more than {inner_splits})')
+    figures = dict(acc6_oath_protocol=float(rep.acc6.mean()), acc2_oath_protocol=float(rep.acc2.mean()),
+                   acc6_grouped_by_night=None if grep is None else float(grep.acc6.mean()),
+                   acc2_grouped_by_night=None if grep is None else float(grep.acc2.mean()),
+                   grouped_by=grouped_by if grep is not None else f'{grouped_by}: only {n_groups} groups, no figure',
+                   accuracy_selection=rep.selection)
+    return [rep] + ([grep] if grep is not None else []), figures
+
+# %% ../nbs/35_classifier.ipynb #dad7fd75
+@patch(cls_method=True)
+def from_oath(
+    cls: AsimClassifier,
+    oath_dir: str | os.PathLike | None = None,       # OATH tree (genuine or synthetic)
+    download: bool = False,                          # download the genuine set first if oath_dir is None
+    torch_path: str | os.PathLike | None = None,     # where to store the classifier (None: <data dir>/torch)
+    backbone: str = DEFAULT_BACKBONE,                # feature backbone (see `tame.backbones`)
+    layer: str = 'logits',                           # feature layer: 'logits' or 'pooled'
+    C: float | None = None,                          # None: chosen by grid search (see `fit`)
+    features_file: str | os.PathLike | None = None,  # feature cache (HDF5) to reuse or write
+    n_jobs: int | None = None,                       # parallel jobs of the grid search (see `svm_hyper_parameters`)
+    progress: bool = True,                           # show progress bars (download, feature extraction)
+    fit: str = 'tame',                               # 'tame': calibrated SVM on all images, nested figures; 'tame2022': TAME's final fit
+    rotate: bool = True,                             # rotate each image by its rotAng before features, as OATH and TAME did
+    Cs=None,                                         # C grid; None: TAME's LINEAR_C
+    inner_splits: int = 3,                           # folds of the inner search of the nested figures
+) -> 'AsimClassifier':
+    "Build a classifier from the OATH set in one call and store it under `torch_path`, with held-out accuracies in its meta.json."
+    if fit not in ('tame', 'tame2022'): raise ValueError(f"fit must be 'tame' or 'tame2022', got {fit!r}")
+    if oath_dir is None:
+        if not download: raise ValueError('give oath_dir, or download=True to fetch the OATH set first')
+        oath_dir = download_oath(progress=progress)
+    table = oath_table(oath_dir)
+    y = table.class6.to_numpy()
+    eng = FeatureExtractor(backbone, layer)
+    X = _oath_features(eng, oath_dir, table, features_file, rotate, progress)
+    cv = oath_splits(read_split(oath_dir, len(y)))
+    known = table.station.notna() & table.time.notna()
+    grouped_by = 'night' if known.all() else f'night ({int((~known).sum())} of unknown origin, each its own group)'
+    meta = dict(backbone=backbone, layer=layer, preprocessing=eng.spec.preprocessing(), kernel='linear', fit=fit,
+                rotated=bool(rotate), trained_on=str(Path(oath_dir).resolve()), n_images=len(y))
+    if fit == 'tame2022':
+        search = tame2022_search(X, y, Cs) if C is None else None
+        C = float(search.best['C']) if search is not None else float(C)
+        model, rep = fit_tame2022(X, y, C, table.picNum.astype(int).to_numpy())
+        reports = [rep]
+        meta.update(C=C, acc6_tame2022_block=float(rep.acc6[0]), acc2_tame2022_block=float(rep.acc2[0]),
+                    accuracy_selection=rep.selection)
+    else:
+        search = svm_hyper_parameters(X, y, cv, 'linear', n_jobs, Cs=Cs) if C is None else None
+        grid = (LINEAR_C if Cs is None else Cs) if C is None else [C]
+        C = float(search.best['C']) if search is not None else float(C)
+        reports, figures = _nested_figures(X, y, cv, night_groups(table), grouped_by, grid, inner_splits, n_jobs)
+        rep = reports[0]
+        model = CalibratedClassifierCV(svm_pipeline('linear', C), method='sigmoid', ensemble=False, cv=5).fit(X, y)
+        meta.update(C=C, **figures)
+    path = classifier_file(torch_path, create=True)
+    save_classifier(path, model, meta)
+    summary = f"images {'rotated by rotAng' if rotate else 'NOT rotated'}; " + '; '.join(map(repr, reports))
+    _log.info(f'classifier stored in {path}: {summary}')
+    out = cls(model_file=path); out.fit_report, out.search, out.features = rep, search, (X, y, cv)
+    out.reports, out.rotated, out.summary = reports, bool(rotate), summary
+    return out
+
+# %% ../nbs/35_classifier.ipynb #7ab6a71e
+@patch(cls_method=True)
+def from_tame_pickle(
+    cls: AsimClassifier,
+    path: str | os.PathLike,                       # TAME's joblib pickle (`oath_clf`), or its .7z bundle
+    trust: bool = False,                           # you trust the file's source: unpickling runs its code
+    torch_path: str | os.PathLike | None = None,   # where to store the converted classifier (None: <data dir>/torch)
+    model_file: str | os.PathLike | None = None,   # explicit output file (wins)
+    backbone: str = 'tame2022:shufflenet_v2_x1_0', # the features it was fitted on (TAME's)
+    layer: str = 'logits',                         # the feature layer it was fitted on ('logits': 1000 features, checked)
+    pretrained: bool = True,                       # False only for a test fitted on random-weight features
+    overwrite: bool = False,                       # replace an existing output file
+) -> 'AsimClassifier':
+    "TAME's pickled OATH classifier, converted once (with `trust=True`) into tame's pickle-free file, ready to use."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
+    if path.suffix.lower() == '.7z': return cls._from_tame_7z(path, trust, torch_path, model_file, backbone, layer, pretrained, overwrite)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if not trust:
+        raise ClassifierFileError(f"a pickle (SHA-256 {digest}). Unpickling runs whatever code the file holds, so tame "
+                                  "opens one only when you state that you trust where it came from: "
+                                  "AsimClassifier.from_tame_pickle(path, trust=True). It is converted at once into tame's "
+                                  "pickle-free format, and the pickle is not needed again.", path)
+    import joblib
+    model = joblib.load(path)                    # trust=True: the user vouches for this file
+    labels = _check_legacy_model(model, path, layer)
+    out = Path(model_file) if model_file else classifier_file(torch_path, create=True)
+    if out.exists() and not overwrite: raise FileExistsError(f"{out} exists; pass overwrite=True or another model_file=")
+    import skops.io as sio
+    untrusted = [t for t in _skops_types(sio.dumps(model)) if t not in ALLOWED_TYPES]
+    if untrusted: raise ClassifierFileError(f"holds types that tame's pickle-free format does not allow: {untrusted}", path)
+    spec = get_backbone(backbone)
+    save_classifier(out, model, dict(backbone=spec.name, layer=layer, preprocessing=spec.preprocessing(), pretrained=pretrained,
+                                     model_classes=labels, converted_from=str(path.resolve()), source_sha256=digest,
+                                     source='TAME (Sado et al. 2022) pickled classifier'))
+    _log.info(f'{path} converted to {out}')
+    return cls(model_file=out)
+
+@patch(cls_method=True)
+def _from_tame_7z(cls: AsimClassifier, path, trust, torch_path, model_file, backbone, layer, pretrained, overwrite):
+    tmp = Path(tempfile.mkdtemp(prefix='tame-clf-'))
+    try:
+        files = [p for p in extract_7z(path, tmp, progress=False).rglob('*') if p.is_file()]
+        if len(files) != 1: raise ClassifierFileError(f"expected one classifier file in the bundle, found {[p.name for p in files]}", path)
+        return cls.from_tame_pickle(files[0], trust, torch_path, model_file, backbone, layer, pretrained, overwrite)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/35_classifier.ipynb #1d7f6d12
 def _check_legacy_model(model, path, layer: str) -> list:
     "The model's class labels, after checking it is a fitted classifier of the six OATH classes on the right features."
-    from sklearn.base import is_classifier
-    if not is_classifier(model) or not hasattr(model, 'classes_'):
-        raise ClassifierFileError(f"{path}: not a fitted scikit-learn classifier ({type(model).__name__})")
-    labels = list(model.classes_.tolist())
-    ok_ids = sorted(labels) == list(range(len(CLASSES))) if all(isinstance(l, int) for l in labels) else sorted(labels) == sorted(CLASSES)
-    if not ok_ids: raise ClassifierFileError(f"{path}: classes {labels} are not the six OATH classes (ids 0-5 or {list(CLASSES)})")
-    n = getattr(model, 'n_features_in_', None)
-    if layer == 'logits' and n is not None and n != 1000:
-        raise ClassifierFileError(f"{path}: fitted on {n} features, but the {layer!r} layer gives 1000")
+    labels = _check_labels(model, path)
+    _check_n_features(model, path, layer, feature_size(None, layer))
     return labels
+
+def class_probabilities(
+    clf: AsimClassifier | None,   # the classifier; None gives NaN and -1 everywhere
+    feats: pd.DataFrame,          # feature rows (feat_0 ..), with a `status` column if some did not read
+) -> pd.DataFrame:                # PROB_COLUMNS and class6, one row per feature row
+    "Class probabilities and predicted class of each feature row; NaN and -1 where the row has no usable features."
+    ok = (feats['status'] == 'ok').to_numpy() if 'status' in feats else np.ones(len(feats), bool)
+    probs, best = np.full((len(feats), len(CLASSES)), np.nan), np.full(len(feats), -1, np.int64)
+    if clf is not None and ok.any(): probs[ok], best[ok] = clf.predict(feats.filter(regex='^feat_').to_numpy()[ok])
+    out = pd.DataFrame(probs, columns=PROB_COLUMNS, index=feats.index)
+    out['class6'] = best
+    return out

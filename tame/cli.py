@@ -6,53 +6,71 @@
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
+import re
+import shutil
 import sys
+import tarfile
+import tempfile
 import time
+import traceback
+import zipfile
 from pathlib import Path
 
-import tame
-from .core import atomic_write, get_logger, set_verbosity
+from .core import atomic_write, get_logger, set_verbosity, tame_version
 
 # %% auto #0
-__all__ = ['log', 'cmd_demo', 'cmd_figures', 'cmd_make_oath', 'cmd_make_archive', 'cmd_download_oath', 'cmd_benchmark',
-           'cmd_train', 'cmd_classify', 'cmd_preprocess', 'cmd_convert_tame', 'make_parser', 'main']
+__all__ = ['progress_bars', 'HelpFormatter', 'make_parser', 'is_input_error', 'error_line', 'cli_terms', 'main']
 
 # %% ../nbs/90_cli.ipynb #f518578e
-log = get_logger('cli')
+_log = get_logger('cli')
 
 def _say(*msg):
     print(*msg, flush=True)
 
-def cmd_demo(args) -> int:
+def progress_bars(
+        stream=None,  # where the bars would go (None: sys.stderr)
+       ) -> bool:
+    "Whether to draw progress bars: only on a terminal (a log file gets no `\\r`, no `ESC[A`)."
+    stream = sys.stderr if stream is None else stream
+    try: return bool(stream.isatty())
+    except (AttributeError, ValueError): return False
+
+# %% ../nbs/90_cli.ipynb #2f4eff28
+def _cmd_demo(
+        args,  # parsed `tame demo` options: out, seed, difficulty, n_per_class, start, end, locations, cadence_s
+       ) -> int:
     "Synthetic data, then everything tame can do with it; writes into --out and says where."
     from tame.synth import make_oath_like, make_asim_archive, plot_gallery
     import matplotlib; matplotlib.use('Agg')
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    _say(f'tame {tame.__version__} demo -> {out}')
-    oath = make_oath_like(out / 'oath_synth', n_per_class=args.n_per_class, seed=args.seed, difficulty=args.difficulty)
+    _say(f'tame {tame_version()} demo -> {out}')
+    bars = getattr(args, 'progress', False)
+    oath = make_oath_like(out / 'oath_synth', n_per_class=args.n_per_class, seed=args.seed, difficulty=args.difficulty, progress=bars)
     _say(f'  synthetic OATH-like set: {6 * args.n_per_class} images in {oath}')
-    arch = make_asim_archive(out / 'archive', args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed)
+    arch = make_asim_archive(out / 'archive', args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed,
+                             progress=bars)
     _say(f'  synthetic nights: {len(arch["truth"])} raw images in {arch["asim"]}, magnetometer in {arch["magn"]}, ceilometer in {arch["ceil"]}')
     fig_dir = out / 'figures'
     g = fig_dir / 'gallery.png'
     plot_gallery(6, seed=args.seed, difficulty=args.difficulty, fname=g)
     _say(f'  gallery of synthetic classes: {g}')
     # the embedded pretrained backbone, the benchmark against its random-weight control, the SVM classifier
-    from tame.analysis import DataAnalyzer
-    from tame.asim import PreProcessor
     from tame.backbones import DEFAULT_BACKBONE
     from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, feature_cache_file, plot_accuracy_runtime
     from tame.classifier import AsimClassifier, plot_svm_search, svm_hyper_parameters
-    from tame.oath import confusion2, plot_confusion
-    from tame.provider import Provider
+    from tame.protocols import confusion2, plot_confusion
     import matplotlib.pyplot as plt
     bench_csv = out / 'tables' / 'network_benchmark.csv'
-    bench = evaluate_networks(oath, [DEFAULT_BACKBONE, DEFAULT_BACKBONE + CONTROL_SUFFIX], cache_dir=out / 'features', out_csv=bench_csv)
+    bench = evaluate_networks(oath, [DEFAULT_BACKBONE, DEFAULT_BACKBONE + CONTROL_SUFFIX], cache_dir=out / 'features', out_csv=bench_csv,
+                              progress=bars)
     plot_accuracy_runtime(bench, fig_dir / 'accuracy_runtime.png'); plt.close('all')
     for _, r in bench.iterrows(): _say(f"  {r.backbone}: 6-class accuracy {r.acc6_mean:.3f} (grouped protocol), {1000 * r.s_per_image:.1f} ms/image")
-    clf = AsimClassifier.from_oath(oath, torch_path=out / 'torch', features_file=feature_cache_file(oath, DEFAULT_BACKBONE, cache_dir=out / 'features'))
+    clf = AsimClassifier.from_oath(oath, torch_path=out / 'torch', features_file=feature_cache_file(oath, DEFAULT_BACKBONE, cache_dir=out / 'features'),
+                                   progress=bars)
     _say(f'  classifier (linear SVM on {DEFAULT_BACKBONE} features): {clf.fit_report!r} -> {clf.model_file}')
     X, y, cv = clf.features
     rbf = svm_hyper_parameters(X, y, cv[:1], 'rbf')              # TAME's RBF map, on the first OATH split
@@ -61,10 +79,20 @@ def cmd_demo(args) -> int:
     plot_confusion(clf.fit_report.confusion, title='6 classes, summed over the OATH splits', ax=axs[1, 0])
     plot_confusion(confusion2(clf.fit_report.confusion), title='2 classes (aurora / no aurora)', ax=axs[1, 1])
     fig.tight_layout(); fig.savefig(fig_dir / 'svm.png', dpi=130); fig.savefig(fig_dir / 'svm.pdf'); plt.close('all')
+    _demo_archive(args, out, arch, fig_dir, bars)
+    _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
+    return 0
+
+# %% ../nbs/90_cli.ipynb #1686a9dd
+def _demo_archive(args, out, arch, fig_dir, bars):
+    "The second half of `tame demo`: the archive to monthly files, classified, then the analysis figures."
+    from tame.analysis import DataAnalyzer
+    from tame.preprocess import PreProcessor
+    from tame.store import Provider
     # the archive: monthly files of features, statistics and class probabilities, magnetometer, ceilometer
     pp = PreProcessor(asim_path=arch['asim'], magn_path=arch['magn'] / 'iaga2002', ceil_path=arch['ceil'], torch_path=out / 'torch',
                       data_path=out / 'processed')
-    pp.proc_asim(); pp.proc_magn(progress=False); pp.proc_ceil(progress=False)
+    pp.proc_asim(progress=bars); pp.proc_magn(progress=bars); pp.proc_ceil(progress=bars)
     _say(f'  processed archive (monthly HDF files): {out / "processed"}')
     recs = Provider(out / 'processed').get_asim(args.start, args.end, columns=['time', 'loc', 'wavelength', 'file', 'class6', 'status'])
     recs = recs.merge(arch['truth'][['time', 'loc', 'wavelength', 'class6']].rename(columns={'class6': 'true_class6'}), on=['time', 'loc', 'wavelength'])
@@ -78,70 +106,115 @@ def cmd_demo(args) -> int:
         cv = da.models[loc].cv
         _say(f'  {loc}: magnetic disturbance on held-out nights R² {cv.r2_model.mean():.2f} (brightness only {cv.r2_brightness.mean():.2f})')
     _say(f'  figures (PNG and PDF): {fig_dir}')
-    _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
-    return 0
 
-def cmd_figures(args) -> int:
-    "Every figure of the TAME publication from processed data (DataAnalyzer), PNG and PDF."
+# %% ../nbs/90_cli.ipynb #b89b32a9
+def _cmd_figures(
+        args,  # parsed `tame figures` options: data_path, torch_path, out, asim_path, locations, start, end, benchmark_csv
+       ) -> int:
+    "Every figure of the TAME publication from processed data (DataAnalyzer), PNG and PDF; checks every station first."
     from tame.analysis import DataAnalyzer
-    da = DataAnalyzer(args.data_path, args.torch_path, args.out, asim_path=args.asim_path)
+    out = Path(args.out)
+    da = DataAnalyzer(args.data_path, args.torch_path, out, asim_path=args.asim_path)
+    for loc in args.locations:        # the disturbance model needs >= 2 nights: fail here, before any figure is written
+        try: da.fit_disturbance(args.start, args.end, loc)
+        except ValueError as e:
+            raise ValueError(f'{loc}: {e}; nothing written (the disturbance figure holds nights out: give a --start/--end '
+                             f'spanning at least 2 nights of images and magnetometer data)' if 'nights' in str(e) else
+                             f'{loc}: {e}; nothing written') from None
+    before = _file_stamps(out)
     for loc in args.locations:
-        figs = da.make_figures(args.start, args.end, loc, benchmark_csv=args.benchmark_csv)
+        da.make_figures(args.start, args.end, loc, benchmark_csv=args.benchmark_csv)
         cv = da.models[loc].cv
         _say(f'{loc}: disturbance model R² {cv.r2_model.mean():.2f} on held-out nights (brightness only {cv.r2_brightness.mean():.2f})')
-    _say(f'{len(figs)} figures in {Path(args.out).resolve()}')
+    n = sum(1 for f, st in _file_stamps(out).items() if before.get(f) != st)
+    _say(f'{n} files (PNG and PDF) written to {out.resolve()}')
     return 0
 
-def cmd_make_oath(args) -> int:
+def _file_stamps(d: Path) -> dict:
+    "Files under `d` with their (size, mtime_ns), to count what a command wrote."
+    return {f: (f.stat().st_size, f.stat().st_mtime_ns) for f in d.rglob('*') if f.is_file()} if d.is_dir() else {}
+
+def _cmd_make_oath(
+        args,  # parsed `tame make-oath` options: dest, n_per_class, seed, difficulty
+       ) -> int:
     "Write a synthetic OATH-like dataset."
     from tame.synth import make_oath_like
-    d = make_oath_like(args.dest, n_per_class=args.n_per_class, seed=args.seed, difficulty=args.difficulty)
+    d = make_oath_like(args.dest, n_per_class=args.n_per_class, seed=args.seed, difficulty=args.difficulty,
+                       progress=getattr(args, 'progress', False))
     _say(f'wrote {6 * args.n_per_class} images to {Path(d).resolve()}')
     return 0
 
-def cmd_make_archive(args) -> int:
+def _cmd_make_archive(
+        args,  # parsed `tame make-archive` options: dest, start, end, locations, cadence_s, seed
+       ) -> int:
     "Write a synthetic raw all-sky archive with magnetometer and ceilometer files."
     from tame.synth import make_asim_archive
-    a = make_asim_archive(args.dest, args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed)
+    a = make_asim_archive(args.dest, args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed,
+                          progress=getattr(args, 'progress', False))
     _say(f'wrote {len(a["truth"])} images to {Path(a["asim"]).resolve()}')
     return 0
 
-def cmd_download_oath(args) -> int:
+# %% ../nbs/90_cli.ipynb #412de183
+def _cmd_download_oath(
+        args,  # parsed `tame download-oath` options: dest (None: default folder), url (None: OATH_URL), sha256
+       ) -> int:
     "Download and unpack the OATH dataset (resumable, verified, safe extraction)."
-    from tame.oath import OATH_URL, DownloadError, download_oath
-    try: root = download_oath(args.dest, args.url or OATH_URL, sha256=args.sha256)
-    except DownloadError as e:
-        print(f'tame download-oath: {e}', file=sys.stderr); return 1
+    from tame.archives import OATH_URL, download_oath
+    root = download_oath(args.dest, args.url or OATH_URL, sha256=args.sha256, progress=getattr(args, 'progress', False))   # a DownloadError is reported by `main`
     _say(f'OATH dataset ready in {root}')
     return 0
 
-def cmd_benchmark(args) -> int:
-    "Benchmark backbones on an OATH tree: runtime, memory, feature size and accuracy; table and figure."
+def _cmd_benchmark(
+        args,  # parsed `tame benchmark` options: oath_dir, backbones, layer, protocol, out
+       ) -> int:
+    "Benchmark backbones on an OATH tree: runtime, memory, feature size and accuracy; a table, and a figure when a network ran."
     from tame.benchmark import evaluate_networks, plot_accuracy_runtime
     out = Path(args.out)
-    res = evaluate_networks(args.oath_dir, args.backbones, args.layer, args.protocol, out_csv=out / 'network_benchmark.csv')
-    _say(res[['backbone', 'n_features', 's_per_image', 'acc6_mean', 'acc2_mean', 'status']].to_string(index=False))
+    res = evaluate_networks(args.oath_dir, args.backbones, args.layer, args.protocol, out_csv=out / 'network_benchmark.csv',
+                            progress=getattr(args, 'progress', False))
+    shown = ['backbone', 'n_features', 's_per_image', 'acc6_mean', 'acc2_mean', 'status']
+    res = res.reindex(columns=list(dict.fromkeys([*res.columns, *shown])))     # every network skipped: no result columns at all
+    _say(res[shown].to_string(index=False))
     if (res.status == 'ok').any() and res.s_per_image.notna().any():
         plot_accuracy_runtime(res, out / 'accuracy_runtime.png')
-    _say(f'table and figure in {out.resolve()}')
+        _say(f'table and figure in {out.resolve()}')
+    else: _say(f'table in {out.resolve()} (no figure: no network ran; see the status column)')
     return 0
 
-def cmd_train(args) -> int:
-    "Build the classifier from an OATH tree (features, linear SVM grid search, calibrated fit) and store it."
+def _cmd_train(
+        args,  # parsed `tame train` options: oath_dir, download, torch_path, out, overwrite, backbone, C (None: grid search)
+       ) -> int:
+    "Build the classifier from an OATH tree (features, linear SVM grid search, calibrated fit) and store it; never overwrites unasked."
     from tame.classifier import AsimClassifier
-    clf = AsimClassifier.from_oath(args.oath_dir, download=args.download, torch_path=args.torch_path, backbone=args.backbone, C=args.C)
-    _say(f'classifier {clf.fit_report!r} stored in {clf.model_file}')
+    from tame.core import classifier_file
+    if args.oath_dir is None and not args.download: raise ValueError('give OATH_DIR, or --download to fetch the OATH set first')
+    dest = Path(args.out) if args.out else classifier_file(args.torch_path)
+    refuse = lambda: FileExistsError(f'{dest}: a classifier is already there; give --overwrite to replace it, or --out FILE')
+    if dest.exists() and not args.overwrite: raise refuse()          # checked before hours of training, and again after
+    made = not dest.parent.exists()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix='.tame-train-', dir=dest.parent))   # from_oath writes <torch_path>/oath_clf.tame
+    try:
+        clf = AsimClassifier.from_oath(args.oath_dir, download=args.download, torch_path=work, backbone=args.backbone, C=args.C,
+                                       progress=getattr(args, 'progress', False))
+        if dest.exists() and not args.overwrite: raise refuse()
+        os.replace(clf.model_file, dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if made and not any(dest.parent.iterdir()): dest.parent.rmdir()   # a failed run leaves no empty folder behind
+    _say(f'classifier ({clf.summary}) stored in {dest.resolve()}')
     return 0
 
-def cmd_classify(args) -> int:
+# %% ../nbs/90_cli.ipynb #e3750a3b
+def _cmd_classify(
+        args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
+       ) -> int:
     "Classify image files with a stored classifier; writes a CSV."
     from tame.classifier import AsimClassifier
-    missing = [a for a in args.paths if not Path(a).exists()]
-    if missing: raise FileNotFoundError(f'no such file or directory: {", ".join(missing)}')
-    files = [str(p) for a in args.paths for p in (sorted(Path(a).rglob('*.png')) if Path(a).is_dir() else [a])]
-    if not files: raise FileNotFoundError(f'no *.png images found in {", ".join(args.paths)}')
+    from tame.classifier import image_items
+    files = [f for a in args.paths for f in image_items(a)]    # files, folders (every format read_image reads), patterns
     clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size)
-    res = clf.classify_images(files, kind=args.kind)
+    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False))
     with atomic_write(args.out, 'w') as f: res.to_csv(f, index=False)
     bad = int((res.status != 'ok').sum())
     _say(f'{len(res)} images classified ({bad} unreadable, listed with their reason) -> {Path(args.out).resolve()}')
@@ -151,22 +224,25 @@ def _client(args):
     "A Dask client from --scheduler or --workers, or None (this machine, no Dask)."
     if not (args.scheduler or args.workers): return None, None
     try: from dask.distributed import Client, LocalCluster
-    except ImportError: raise ValueError('--scheduler/--workers need Dask: pip install "tame[dist]"') from None
+    except ImportError: raise ValueError('--scheduler/--workers need Dask: pip install "tame-aurora[dist]"') from None
     if args.scheduler: return Client(args.scheduler), None
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True)
     return Client(cluster), cluster
 
-def cmd_preprocess(args) -> int:
+def _cmd_preprocess(
+        args,  # parsed `tame preprocess` options: asim_path, data_path, magn_path, ceil_path, torch_path, backbone, ...
+       ) -> int:
     "Raw all-sky images (and magnetometer, ceilometer files) to monthly files, here or on a Dask cluster."
-    from tame.asim import PreProcessor
+    from tame.preprocess import PreProcessor
     pp = PreProcessor(asim_path=args.asim_path, magn_path=args.magn_path, ceil_path=args.ceil_path, torch_path=args.torch_path,
                       data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size)
     client, cluster = _client(args)
     try:
         if client is not None: _say(f'Dask: {len(client.scheduler_info()["workers"])} workers; dashboard {client.dashboard_link}')
-        written = pp.proc_asim(client=client)
-        if args.magn_path: written += pp.proc_magn(client=client)
-        if args.ceil_path: written += pp.proc_ceil(client=client)
+        bars = getattr(args, 'progress', False)
+        written = pp.proc_asim(client=client, progress=bars, overwrite=args.overwrite)
+        if args.magn_path: written += pp.proc_magn(client=client, progress=bars)
+        if args.ceil_path: written += pp.proc_ceil(client=client, progress=bars)
     finally:
         if client is not None: client.close()
         if cluster is not None: cluster.close()
@@ -174,111 +250,259 @@ def cmd_preprocess(args) -> int:
     _say(f'{len(written)} monthly files in {Path(pp.data_path).resolve()}')
     return 0
 
-def cmd_convert_tame(args) -> int:
+# %% ../nbs/90_cli.ipynb #18dc2023
+def _cmd_backbones(
+        args,  # parsed `tame backbones` options: available (only those with weights here), timm (extra timm names), csv
+       ) -> int:
+    "The networks tame can use, their input size and whether their pretrained weights are on this machine."
+    from tame.backbones import list_backbones
+    t = list_backbones(include_timm=tuple(args.timm))
+    if args.available: t = t[t.available]
+    if args.csv:
+        with atomic_write(args.csv, 'w') as f: t.to_csv(f, index=False)
+    show = t[['name', 'source', 'input_size', 'available']].assign(available=t.available.map({True: 'yes', False: 'no'}))
+    _say(show.rename(columns={'input_size': 'input_px', 'available': 'weights_here'}).to_string(index=False))
+    _say(f'{int(t.available.sum())} of {len(t)} networks have their weights here; the others need their file downloaded on a '
+         'machine with internet (`--csv FILE` lists where each file goes)')
+    return 0
+
+# %% ../nbs/90_cli.ipynb #8fba41bb
+def _cmd_convert_tame(
+        args,  # parsed `tame convert-tame` options: sources, out, classifier, trust_pickle, torch_path, overwrite
+       ) -> int:
     "TAME's published monthly files (folders, YYYYMM.hdf files or .7z bundles) to tame's layout."
-    from tame.legacy import convert_tame
+    from tame.convert import convert_tame
     from tame.classifier import AsimClassifier
     clf = None
     if args.classifier:
         clf = AsimClassifier.from_tame_pickle(args.classifier, trust=args.trust_pickle, torch_path=args.torch_path, overwrite=args.overwrite)
         _say(f'classifier converted to {clf.model_file}')
-    written = convert_tame(args.sources, args.out, classifier=clf, overwrite=args.overwrite)
+    written = convert_tame(args.sources, args.out, classifier=clf, overwrite=args.overwrite, progress=getattr(args, 'progress', False))
     _say(f'{len(written)} monthly files in {Path(args.out).resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #2f4eff28
+# %% ../nbs/90_cli.ipynb #ac1206c7
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    "Examples kept as written; every option's default shown, unless its help already says it or there is none to show."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if 'default' in h or any(action.default is v for v in (None, False, argparse.SUPPRESS)) or not action.option_strings: return h
+        return super()._get_help_string(action)
+
+def _examples(*lines) -> str:
+    "An epilog of example command lines."
+    return 'examples:\n' + '\n'.join(f'  {l}' for l in lines)
+
+_LOG_LEVELS = ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL')
+
+def _log_args(p, top: bool):
+    "-v/-q/--log-level, on the main parser (top) and again on each subcommand (absent there: the main one's value stays)."
+    d = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    p.add_argument('-v', '--verbose', action='store_true', default=d(False),
+                   help='log progress details (INFO); on an error, show its traceback')
+    p.add_argument('-q', '--quiet', action='store_true', default=d(False), help='log only errors and draw no progress bars')
+    p.add_argument('--log-level', metavar='LEVEL', type=str.upper, choices=_LOG_LEVELS, default=d(None),
+                   help=f'log messages at LEVEL and above: {", ".join(_LOG_LEVELS)} (default: WARNING; -v is INFO, -q is ERROR)')
+
 def _synth_args(p, n_per_class=100):
-    p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
-    p.add_argument('--difficulty', type=float, default=0.5, help='0 easy .. 1 hard synthetic images (default: %(default)s)')
-    p.add_argument('--n-per-class', type=int, default=n_per_class, help='OATH-like images per class (default: %(default)s)')
+    "Options of the synthetic OATH-like images: --seed, --difficulty, --n-per-class."
+    p.add_argument('--seed', type=int, default=0, help='random seed')
+    p.add_argument('--difficulty', type=float, default=0.5, help='0 easy .. 1 hard synthetic images')
+    p.add_argument('--n-per-class', type=int, default=n_per_class, help='OATH-like images per class')
 
 def _archive_args(p):
-    p.add_argument('--start', default='2010-11-25 16:00', help='first image, UTC (default: %(default)s)')
-    p.add_argument('--end', default='2010-11-28 08:00', help='end of the last night, UTC (default: %(default)s)')
-    p.add_argument('--locations', nargs='+', default=['NYA', 'LYR'], help='station codes (default: %(default)s)')
-    p.add_argument('--cadence-s', type=int, default=600, help='seconds between images (default: %(default)s)')
+    "Options of the synthetic raw archive: --start, --end, --locations, --cadence-s."
+    p.add_argument('--start', default='2010-11-25 16:00', help='first image, UTC')
+    p.add_argument('--end', default='2010-11-28 08:00', help='end of the last night, UTC')
+    p.add_argument('--locations', nargs='+', default=['NYA', 'LYR'], help='station codes')
+    p.add_argument('--cadence-s', type=int, default=600, help='seconds between images')
 
+_KIND_HELP = ("how to scale the pixels: 'raw' for all-sky camera frames (8/16-bit; only the circular field of view counts, "
+              "clipped at its percentiles), 'oath' for images already cropped and scaled to 8 bit like the OATH set's (/ 255)")
+
+# %% ../nbs/90_cli.ipynb #8b2d6260
 def make_parser() -> argparse.ArgumentParser:
     "The `tame` argument parser."
-    p = argparse.ArgumentParser(prog='tame', formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = argparse.ArgumentParser(prog='tame', formatter_class=HelpFormatter,
         description='tame: classify auroral all-sky images with transfer learning and relate them to magnetic disturbance.',
-        epilog='Run `tame COMMAND --help` for the options of a command. Data defaults to ~/.tame (or $TAME_HOME).')
-    p.add_argument('--version', action='version', version=f'tame {tame.__version__}')
-    p.add_argument('-v', '--verbose', action='store_true', help='log progress details')
+        epilog='Run `tame COMMAND --help` for the options and examples of a command. Data defaults to ~/.tame (or $TAME_HOME).\n'
+               'Progress bars are drawn only when stderr is a terminal.\n\n'
+               + _examples('tame demo --out tame_out', 'tame backbones --available', 'tame -v classify images/ --out results.csv'))
+    p.add_argument('--version', action='version', version=f'tame {tame_version()}')
+    _log_args(p, top=True)
     sub = p.add_subparsers(dest='command', metavar='COMMAND', title='commands')
-    d = sub.add_parser("demo", help="run the whole chain on synthetic data with the embedded default network",
-                       description='Generate synthetic OATH-like and raw all-sky data and run everything tame can do on them.')
-    d.add_argument('--out', default='tame_out', help='output directory (default: %(default)s)')
-    _synth_args(d, 100); _archive_args(d)
-    d.set_defaults(func=cmd_demo)
-    m = sub.add_parser('make-oath', help='write a synthetic dataset in the OATH layout')
-    m.add_argument('dest', help='directory to write'); _synth_args(m); m.set_defaults(func=cmd_make_oath)
-    a = sub.add_parser('make-archive', help='write a synthetic raw all-sky archive with magnetometer and ceilometer files')
-    a.add_argument('dest', help='directory to write'); a.add_argument('--seed', type=int, default=0)
-    _archive_args(a); a.set_defaults(func=cmd_make_archive)
-    o = sub.add_parser('download-oath', help='download and unpack the OATH training set (~500 MB, once)')
-    o.add_argument('dest', nargs='?', default=None, help='directory (default: ~/.tame/oath or $TAME_HOME/oath)')
-    o.add_argument('--url', default=None, help='tarball address (default: OATH\'s published one, or $TAME_OATH_URL)')
-    o.add_argument('--sha256', default=None, help='expected SHA-256 of the tarball')
-    o.set_defaults(func=cmd_download_oath)
-    b = sub.add_parser('benchmark', help='compare pretrained networks on an OATH tree (accuracy, runtime, memory)')
-    b.add_argument('oath_dir', help='OATH tree (genuine, or from `tame make-oath`)')
-    b.add_argument('--backbones', nargs='+', default=None, help='names (default: every one with weights here, plus a random control)')
-    b.add_argument('--layer', default='logits', choices=['logits', 'pooled'])
-    b.add_argument('--protocol', default='grouped', choices=['grouped', 'oath', 'tame'])
-    b.add_argument('--out', default='tame_out/benchmark', help='output directory (default: %(default)s)')
-    b.set_defaults(func=cmd_benchmark)
-    fg = sub.add_parser('figures', help='make the analysis figures from processed data (PNG and PDF)')
-    fg.add_argument('data_path', help='processed data (PreProcessor data_path)')
-    fg.add_argument('--start', required=True); fg.add_argument('--end', required=True)
-    fg.add_argument('--locations', nargs='+', required=True); fg.add_argument('--asim-path', default=None, help='raw images, for keograms')
-    fg.add_argument('--torch-path', default=None); fg.add_argument('--benchmark-csv', default=None)
-    fg.add_argument('--out', default='tame_out/figures', help='output directory (default: %(default)s)')
-    fg.set_defaults(func=cmd_figures)
-    t = sub.add_parser('train', help='build the classifier from an OATH tree and store it')
-    t.add_argument('oath_dir', nargs='?', default=None); t.add_argument('--download', action='store_true', help='download OATH first')
-    t.add_argument('--torch-path', default=None, help='where to store it (default: ~/.tame/torch)')
-    t.add_argument('--backbone', default='efficientnet_lite0'); t.add_argument('--C', type=float, default=None, help='SVM C (default: grid search)')
-    t.set_defaults(func=cmd_train)
-    c = sub.add_parser('classify', help='classify all-sky images with a stored classifier')
-    c.add_argument('paths', nargs='+', help='image files or directories (searched for *.png)')
-    c.add_argument('--model', default=None, help='classifier file (default: ~/.tame/torch/oath_clf.tame)')
-    c.add_argument('--torch-path', default=None); c.add_argument('--kind', default='raw', choices=['raw', 'oath'])
-    c.add_argument('--batch-size', type=int, default=64); c.add_argument('--out', default='results.csv', help='CSV to write (default: %(default)s)')
-    c.set_defaults(func=cmd_classify)
-    pr = sub.add_parser('preprocess', help='raw all-sky images (and magnetometer, ceilometer files) to monthly files, optionally on Dask',
-                        description='Features, statistics and class probabilities of every image, one file per month (resumable).')
-    pr.add_argument('asim_path', help='raw archive: a directory, or a quoted glob pattern')
-    pr.add_argument('--data-path', required=True, help='output root (visible to every worker when on a cluster)')
-    pr.add_argument('--magn-path', default=None); pr.add_argument('--ceil-path', default=None)
-    pr.add_argument('--torch-path', default=None, help='classifier directory (default: ~/.tame/torch)')
-    pr.add_argument('--backbone', default='efficientnet_lite0'); pr.add_argument('--batch-size', type=int, default=64)
-    g = pr.add_mutually_exclusive_group()
-    g.add_argument('--scheduler', default=None, help='address of a running Dask scheduler, e.g. tcp://HOST:8786')
-    g.add_argument('--workers', type=int, default=None, help='start a local Dask cluster of this many worker processes')
-    pr.set_defaults(func=cmd_preprocess)
-    cv = sub.add_parser('convert-tame', help="TAME's published monthly HDF files and 7z bundles to tame's layout",
-                        usage='tame convert-tame [options] SRC [SRC ...] DEST',
-                        description="Read TAME's YYYYMM.hdf files (asim, ceil, magn keys; folders, files or .7z bundles) and write "
-                                    "them as tame's monthly files. With --classifier, TAME's pickled classifier is converted too.")
-    cv.add_argument('sources', nargs='+', help='folders, YYYYMM.hdf files or .7z bundles')
-    cv.add_argument('out', help='tame data folder to write (the last argument)')
-    cv.add_argument('--classifier', default=None, help="TAME's oath_clf pickle (or oath_clf.7z) to convert and apply")
-    cv.add_argument('--trust-pickle', action='store_true', help='you trust the pickle\'s source (loading a pickle runs its code)')
-    cv.add_argument('--torch-path', default=None, help='where to store the converted classifier (default: ~/.tame/torch)')
-    cv.add_argument('--overwrite', action='store_true', help='rewrite months (and the classifier) already converted')
-    cv.set_defaults(func=cmd_convert_tame)
+    _add_data_commands(sub); _add_model_commands(sub)
+    for c in sub.choices.values():       # `tame COMMAND ... -v` works too (SUPPRESS: absent, it leaves `tame -v` alone)
+        _log_args(c, top=False)
     return p
 
-def main(argv=None) -> int:
-    "Entry point of the `tame` console script."
+def _cmd(sub, name, help, examples, **kw):
+    "A subcommand with the shared formatter, its one-line help and an epilog of examples."
+    return sub.add_parser(name, help=help, formatter_class=HelpFormatter, epilog=_examples(*examples), **kw)
+
+# %% ../nbs/90_cli.ipynb #212c277d
+def _add_data_commands(sub):
+    "The commands that make, fetch and compare data: demo, make-oath, make-archive, download-oath, benchmark, figures, backbones."
+    d = _cmd(sub, 'demo', 'run the whole chain on synthetic data with the embedded default network', ['tame demo --out tame_out'],
+             description='Generate synthetic OATH-like and raw all-sky data and run everything tame can do on them.')
+    d.add_argument('--out', default='tame_out', help='output directory'); _synth_args(d, 100); _archive_args(d)
+    d.set_defaults(func=_cmd_demo)
+    m = _cmd(sub, 'make-oath', 'write a synthetic dataset in the OATH layout', ['tame make-oath oath_synth --n-per-class 20'])
+    m.add_argument('dest', help='directory to write'); _synth_args(m); m.set_defaults(func=_cmd_make_oath)
+    a = _cmd(sub, 'make-archive', 'write a synthetic raw all-sky archive with magnetometer and ceilometer files',
+             ["tame make-archive archive --start '2010-11-25 16:00' --end '2010-11-27 08:00' --locations NYA"])
+    a.add_argument('dest', help='directory to write'); a.add_argument('--seed', type=int, default=0, help='random seed')
+    _archive_args(a); a.set_defaults(func=_cmd_make_archive)
+    o = _cmd(sub, 'download-oath', 'download and unpack the OATH training set (~500 MB, once)',
+             ['tame download-oath', 'tame download-oath /data/oath --sha256 HEX'])
+    o.add_argument('dest', nargs='?', default=None, help='directory (default: ~/.tame/oath or $TAME_HOME/oath)')
+    o.add_argument('--url', default=None, help="tarball address (default: OATH's published one, or $TAME_OATH_URL)")
+    o.add_argument('--sha256', default=None, help='expected SHA-256 of the tarball (default: not checked)')
+    o.set_defaults(func=_cmd_download_oath)
+    b = _cmd(sub, 'benchmark', 'compare pretrained networks on an OATH tree (accuracy, runtime, memory)',
+             ['tame benchmark ~/.tame/oath', 'tame benchmark oath_synth --backbones efficientnet_lite0 resnet18 --layer pooled'])
+    b.add_argument('oath_dir', help='OATH tree (genuine, or from `tame make-oath`)')
+    b.add_argument('--backbones', nargs='+', default=None, metavar='NAME',
+                   help='networks, see `tame backbones` (default: every one with weights here, plus a random control)')
+    b.add_argument('--layer', default='logits', choices=['logits', 'pooled'],
+                   help="features: 'logits' (the ImageNet class scores) or 'pooled' (the layer before them)")
+    b.add_argument('--protocol', default='grouped', choices=['grouped', 'oath', 'tame'],
+                   help="accuracy protocol: 'grouped' (one night's images never in both training and test: leakage-free), 'oath' (OATH's splits), 'tame' (TAME's)")
+    b.add_argument('--out', default='tame_out/benchmark', help='output directory'); b.set_defaults(func=_cmd_benchmark)
+    fg = _cmd(sub, 'figures', 'make the analysis figures from processed data (PNG and PDF)',
+              ["tame figures processed --start 2010-11-25 --end '2010-11-28 08:00' --locations NYA LYR --asim-path archive/asim"])
+    fg.add_argument('data_path', help='processed data (the --data-path of `tame preprocess`)')
+    fg.add_argument('--start', required=True, help='first time, UTC (at least 2 nights to --end)')
+    fg.add_argument('--end', required=True, help='last time, UTC, inclusive')
+    fg.add_argument('--locations', nargs='+', required=True, metavar='CODE', help='station codes')
+    fg.add_argument('--asim-path', default=None, help='raw images, for brightness keograms (default: keograms of class only)')
+    fg.add_argument('--torch-path', default=None, help='classifier folder, recorded with the figures (default: ~/.tame/torch)')
+    fg.add_argument('--benchmark-csv', default=None, help='a `tame benchmark` table, for its figure (default: none)')
+    fg.add_argument('--out', default='tame_out/figures', help='output directory'); fg.set_defaults(func=_cmd_figures)
+    bb = _cmd(sub, 'backbones', 'list the networks and whether their weights are on this machine',
+              ['tame backbones', 'tame backbones --available', 'tame backbones --timm convnext_tiny --csv backbones.csv'])
+    bb.add_argument('--available', action='store_true', help='only the networks whose weights are here')
+    bb.add_argument('--timm', nargs='+', default=[], metavar='NAME', help='timm models to list as well (default: none)')
+    bb.add_argument('--csv', default=None, help='also write the full table to this CSV (default: no file)')
+    bb.set_defaults(func=_cmd_backbones)
+
+# %% ../nbs/90_cli.ipynb #316c45da
+def _add_model_commands(sub):
+    "The commands that train, apply and convert: train, classify, preprocess, convert-tame."
+    t = _cmd(sub, 'train', 'build the classifier from an OATH tree and store it',
+             ['tame train ~/.tame/oath', 'tame train --download', 'tame train oath_synth --out my_clf.tame --C 0.01',
+              'tame train ~/.tame/oath --overwrite'])
+    t.add_argument('oath_dir', nargs='?', default=None, help='OATH tree (default: none; then --download is needed)')
+    t.add_argument('--download', action='store_true', help='download the OATH set first (when no OATH_DIR is given)')
+    t.add_argument('--torch-path', default=None, help='folder to store oath_clf.tame in (default: ~/.tame/torch)')
+    t.add_argument('--out', '--model', dest='out', default=None, metavar='FILE', help='classifier file to write (default: TORCH_PATH/oath_clf.tame)')
+    t.add_argument('--overwrite', action='store_true', help='replace an existing classifier file')
+    t.add_argument('--backbone', default='efficientnet_lite0', help='feature network, see `tame backbones`')
+    t.add_argument('--C', type=float, default=None, help='SVM C (default: grid search)'); t.set_defaults(func=_cmd_train)
+    c = _cmd(sub, 'classify', 'classify all-sky images with a stored classifier',
+             ['tame classify images/ --out results.csv', 'tame classify oath/images --kind oath --model my_clf.tame'])
+    c.add_argument('paths', nargs='+', help='image files, folders (searched for every format tame reads: PNG, JPEG, TIFF, THEMIS CDF, FITS) or quoted glob patterns')
+    c.add_argument('--model', default=None, metavar='FILE', help='classifier file (default: TORCH_PATH/oath_clf.tame)')
+    c.add_argument('--torch-path', default=None, help='folder with oath_clf.tame (default: ~/.tame/torch)')
+    c.add_argument('--kind', default='raw', choices=['raw', 'oath'], help=_KIND_HELP)
+    c.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results do not depend on it)')
+    c.add_argument('--out', default='results.csv', help='CSV to write'); c.set_defaults(func=_cmd_classify)
+    _add_preprocess(sub)
+    cv = _cmd(sub, 'convert-tame', "TAME's published monthly HDF files and 7z bundles to tame's layout",
+              ['tame convert-tame tame_data/ tame_converted/', 'tame convert-tame 201011.hdf 201012.hdf converted/ --overwrite'],
+              usage='tame convert-tame [options] SRC [SRC ...] DEST',
+              description="Read TAME's YYYYMM.hdf files (asim, ceil, magn keys; folders, files or .7z bundles) and write "
+                          "them as tame's monthly files. With --classifier, TAME's pickled classifier is converted too.")
+    cv.add_argument('sources', nargs='+', help='folders, YYYYMM.hdf files or .7z bundles')
+    cv.add_argument('out', help='tame data folder to write (the last argument)')
+    cv.add_argument('--classifier', default=None, help="TAME's oath_clf pickle (or oath_clf.7z) to convert and apply (default: none)")
+    cv.add_argument('--trust-pickle', action='store_true', help="you trust the pickle's source (loading a pickle runs its code)")
+    cv.add_argument('--torch-path', default=None, help='where to store the converted classifier (default: ~/.tame/torch)')
+    cv.add_argument('--overwrite', action='store_true', help='rewrite months (and the classifier) already converted')
+    cv.set_defaults(func=_cmd_convert_tame)
+
+def _add_preprocess(sub):
+    "The `tame preprocess` command."
+    pr = _cmd(sub, 'preprocess', 'raw all-sky images (and magnetometer, ceilometer files) to monthly files, optionally on Dask',
+              ['tame preprocess archive/asim --data-path processed --magn-path archive/magn/iaga2002 --ceil-path archive/ceil',
+               'tame preprocess "/data/asim/*/*.png" --data-path /shared/processed --scheduler tcp://head:8786'],
+              description='Features, statistics and class probabilities of every image, one file per month (resumable).')
+    pr.add_argument('asim_path', help='raw archive: a directory, or a quoted glob pattern')
+    pr.add_argument('--data-path', required=True, help='output root (visible to every worker when on a cluster)')
+    pr.add_argument('--magn-path', default=None, help='magnetometer files, IAGA-2002 or IMAGE .txt (default: none)')
+    pr.add_argument('--ceil-path', default=None, help='ceilometer files, PANGAEA .tab (default: none)')
+    pr.add_argument('--torch-path', default=None, help='classifier folder (default: ~/.tame/torch)')
+    pr.add_argument('--backbone', default='efficientnet_lite0', help="feature network (the classifier's), see `tame backbones`")
+    pr.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results do not depend on it)')
+    pr.add_argument('--overwrite', action='store_true', help='redo months made with other settings (network, classifier) instead of stopping')
+    g = pr.add_mutually_exclusive_group()
+    g.add_argument('--scheduler', default=None, help='address of a running Dask scheduler, e.g. tcp://HOST:8786 (default: this machine)')
+    g.add_argument('--workers', type=int, default=None, help='start a local Dask cluster of this many worker processes (default: no Dask)')
+    pr.set_defaults(func=_cmd_preprocess)
+
+# %% ../nbs/90_cli.ipynb #6569c0b8
+_INPUT_ERRORS = ((ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile, tarfile.TarError, pickle.UnpicklingError),
+                 # (module, class): counted only when the module is loaded (else nothing can have raised it)
+                 [('tame.archives', 'DownloadError'), ('tame.classifier', 'ClassifierFileError'),
+                  ('tables.exceptions', 'HDF5ExtError'), ('py7zr.exceptions', 'ArchiveError')])
+
+def is_input_error(
+        e: BaseException,  # an exception that ended a command
+       ) -> bool:
+    "Whether `e` is what tame raises on bad input (a file, an option, a download), as opposed to a bug."
+    kinds = list(_INPUT_ERRORS[0])
+    for mod, name in _INPUT_ERRORS[1]:
+        if (m := sys.modules.get(mod)) is not None and isinstance(getattr(m, name, None), type): kinds.append(getattr(m, name))
+    return isinstance(e, tuple(kinds))
+
+def error_line(
+        e: BaseException,  # an exception that ended a command
+       ) -> str:
+    "The exception as one line: its message (with the class name unless it is tame's own or a plain ValueError/OSError)."
+    msg = ' '.join(l.strip() for l in str(e).splitlines() if l.strip())
+    cls = type(e)
+    own = cls.__module__.split('.')[0] == 'tame' or cls is ValueError or isinstance(e, OSError)
+    return msg if own and msg else f'{cls.__name__}: {msg}' if msg else cls.__name__
+
+_CLI_TERMS = [  # (library wording, what a shell user types instead)
+    (r"AsimClassifier\.from_oath\(OATH_DIR, torch_path=(.*?)\) or `tame train OATH_DIR`", r"`tame train OATH_DIR --torch-path \1`"),
+    (r"AsimClassifier\.from_oath\(", "`tame train` ("),
+    (r"pass model_file=(PATH)?", "give --model FILE"),
+    (r"\bdownload=True\b", "--download"),
+    (r"(?:[;,] or pass weights_file=(?:PATH)?)+", "; `tame backbones` lists the networks whose weights are here"),
+    (r"\(?tame\.backbones\.torchvision_names\(\)\)?", "(`tame backbones` lists them)"),
+]
+
+def cli_terms(
+        msg: str,  # an error message written for Python callers
+       ) -> str:
+    "The message with Python call advice (`download=True`, `weights_file=`, ...) replaced by the CLI's options and commands."
+    for pat, rep in _CLI_TERMS: msg = re.sub(pat, rep, msg)
+    return msg
+
+# %% ../nbs/90_cli.ipynb #8cce4fa1
+def main(
+        argv=None,  # command-line arguments without the program name; None: sys.argv[1:]
+       ) -> int:  # exit status: 0 ok, 1 bad input, 2 no command given or internal error (a bug), 130 interrupted
+    "Entry point of the `tame` console script: errors on bad input are one line on stderr; `-v` adds the traceback."
     p = make_parser()
     args = p.parse_args(argv)
-    if args.verbose: set_verbosity('INFO')
+    if args.verbose and args.quiet: p.error('-v/--verbose and -q/--quiet exclude each other')
+    level = args.log_level or ('INFO' if args.verbose else 'ERROR' if args.quiet else None)
+    if level: set_verbosity(level)
+    args.verbose = args.verbose or level == 'DEBUG'                  # tracebacks on errors
+    args.progress = progress_bars() and not args.quiet               # bars only on a terminal: none in log files
     if not getattr(args, 'func', None):
         p.print_help(); return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, OSError) as e:   # input problems: one clear line, no traceback
-        print(f'tame {args.command}: error: {e}', file=sys.stderr)
-        return 1
+    except KeyboardInterrupt:
+        print(f'tame {args.command}: interrupted', file=sys.stderr); return 130
+    except Exception as e:
+        if args.verbose: traceback.print_exc()
+        if is_input_error(e):          # bad input: one line that names the file (and line or node), no traceback
+            print(f'tame {args.command}: error: {cli_terms(error_line(e))}', file=sys.stderr); return 1
+        hint = '' if args.verbose else '; rerun with -v for the traceback'
+        print(f'tame: internal error in `tame {args.command}` ({error_line(e)}): this is a bug in tame{hint}, please report it',
+              file=sys.stderr)
+        return 2

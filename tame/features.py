@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import multiprocessing
 import os
@@ -18,72 +19,31 @@ import numpy as np
 import pandas as pd
 import torch
 import torchvision.transforms.functional as TF
-from PIL import Image
+from PIL import Image, ImageOps
+
+from fastcore.basics import patch
 
 from .backbones import DEFAULT_BACKBONE, BackboneSpec, FeatureNet, get_backbone, load_backbone, set_model_and_device
-from .core import atomic_write, get_logger
+from .core import STATS, DataFormatError, atomic_write, get_logger
+from .hdf import read_table, write_table
+from .oath import oath_table, read_green, rotate_image
+from .sources import ImageError, read_image
 
 # %% auto #0
-__all__ = ['log', 'STATS', 'ImageError', 'read_themis_cdf', 'read_image', 'fov_mask', 'value_histogram', 'hist_percentile',
-           'scale_image', 'image_stats', 'resize_grey', 'tame2022_grey', 'grey_to_input', 'to_input', 'ImagePipeline',
-           'AsimDataSet', 'tune_malloc', 'FeatureExtractor', 'write_features', 'read_features', 'extract_features']
+__all__ = ['fov_mask', 'value_histogram', 'hist_percentile', 'scale_image', 'image_stats', 'resize_grey', 'grey_to_input',
+           'to_input', 'tame2022_disk', 'tame2022_grey8', 'tame2022_grey', 'tame2022_bins', 'tame2022_moments',
+           'tame2022_stats', 'ImagePipeline', 'AsimDataSet', 'OathDataSet', 'tune_malloc', 'FeatureExtractor',
+           'write_features', 'read_features', 'extract_features']
 
 # %% ../nbs/25_features.ipynb #947837f0
-log = get_logger('features')
+_log = get_logger('features')
 
 # %% ../nbs/25_features.ipynb #a76dfb6a
-class ImageError(ValueError):
-    "An image that cannot be used; the message is the reason recorded by the engine."
-
-@lru_cache(maxsize=4)
-def _cdf_frames(path: str):
-    import cdflib
-    cdf = cdflib.CDF(path)
-    var = [v for v in cdf.cdf_info().zVariables if v.startswith('thg_as') and v.count('_') == 2]
-    if not var: raise ImageError(f'no THEMIS image variable (thg_asf_<site>) in {path}')
-    frames = cdf.varget(var[0])
-    times = cdflib.cdfepoch.to_datetime(cdf.varget(var[0] + '_epoch'))
-    return frames, pd.DatetimeIndex(times).tz_localize('UTC')
-
-def read_themis_cdf(path: str | os.PathLike) -> tuple[np.ndarray, pd.DatetimeIndex]:
-    "Frames (N, 256, 256) uint16 and UTC times of a THEMIS ASI L1 CDF file."
-    return _cdf_frames(str(path))
-
-def read_image(item: str | os.PathLike,   # a PNG/JPEG path, or 'file.cdf#N' for frame N of a THEMIS CDF
-               kind: str = 'raw',          # 'raw': grey (any bit depth); 'oath': RGB with the grey in green
-              ) -> np.ndarray:             # (H, W) uint8 or uint16
-    "The grey image of one item; raises `ImageError` with the reason when it cannot be used."
-    s = str(item)
-    if '.cdf#' in s.lower():
-        path, idx = s.rsplit('#', 1)
-        if not Path(path).is_file(): raise ImageError('missing file')
-        try: frames = _cdf_frames(path)[0]
-        except ImageError: raise
-        except Exception as e: raise ImageError(f'unreadable CDF: {type(e).__name__}: {e}') from None
-        if not idx.isdigit() or int(idx) >= len(frames): raise ImageError(f'no frame {idx} (file has {len(frames)})')
-        return np.asarray(frames[int(idx)])
-    p = Path(s)
-    if not p.is_file(): raise ImageError('missing file')
-    if p.stat().st_size == 0: raise ImageError('empty file (0 bytes)')
-    try:
-        with Image.open(p) as im:
-            im.load()
-            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'): a = np.asarray(im).astype(np.uint16, copy=False)
-            elif im.mode == 'L': a = np.asarray(im)
-            elif im.mode in ('RGB', 'RGBA'):
-                a = np.asarray(im.convert('RGB'))
-                a = a[..., 1] if kind == 'oath' or (a[..., 0].max() == 0 and a[..., 2].max() == 0) else np.asarray(im.convert('L'))
-            else: raise ImageError(f'unsupported image mode {im.mode}')
-    except ImageError: raise
-    except Exception as e: raise ImageError(f'not a readable image ({type(e).__name__}: {str(e)[:80]})') from None
-    if a.ndim != 2 or min(a.shape) < 16: raise ImageError(f'unexpected image shape {a.shape}')
-    return a
-
-# %% ../nbs/25_features.ipynb #00dc8797
-STATS = ('MIN', 'MAX', 'MEDIAN', 'MEAN', 'VARIANCE', 'SKEWNESS', 'KURTOSIS', 'ENTROPY', 'ENERGY')
-
 @lru_cache(maxsize=16)
-def fov_mask(shape: tuple, radius_frac: float = 0.5) -> np.ndarray:
+def fov_mask(
+             shape: tuple,               # (H, W) of the frame
+             radius_frac: float = 0.5,   # circle radius as a fraction of min(H, W); 0.5: the inscribed circle
+            ) -> np.ndarray:             # (H, W) bool, read-only (cached per shape and radius)
     "(H, W) bool circle of radius `radius_frac * min(H, W)` about the frame centre."
     h, w = shape
     yy, xx = np.ogrid[:h, :w]
@@ -92,14 +52,21 @@ def fov_mask(shape: tuple, radius_frac: float = 0.5) -> np.ndarray:
     m.flags.writeable = False
     return m
 
-def value_histogram(img: np.ndarray, kind: str = 'raw', fov_radius_frac: float = 0.5) -> np.ndarray:
+def value_histogram(
+                    img: np.ndarray,               # (H, W) grey, integer (uint8 or uint16)
+                    kind: str = 'raw',              # 'raw': pixels inside the circle; 'oath': non-black pixels (all if none)
+                    fov_radius_frac: float = 0.5,   # circle radius as a fraction of min(H, W) (raw only)
+                   ) -> np.ndarray:                 # int64 counts indexed by pixel value, length max value + 1
     "Count of every integer value of the pixels that matter: inside the circle (raw), or non-black (OATH)."
     if kind == 'raw': v = img[fov_mask(img.shape, fov_radius_frac)]
     elif kind == 'oath': v = img[img > 0] if (img > 0).any() else img.ravel()
     else: raise ValueError(f"kind must be 'raw' or 'oath', got {kind!r}")
     return np.bincount(v.ravel())
 
-def hist_percentile(h: np.ndarray, pcts) -> np.ndarray:
+def hist_percentile(
+                    h: np.ndarray,  # counts indexed by integer pixel value, e.g. from `value_histogram`
+                    pcts,           # percentile or sequence of percentiles, in [0, 100]
+                   ) -> np.ndarray:  # float64 pixel values, one per percentile
     "Percentiles of the values counted in `h`, exactly as `np.percentile` (linear interpolation)."
     c = np.cumsum(h); n = c[-1]
     pos = np.asarray(pcts, np.float64) / 100 * (n - 1)
@@ -108,9 +75,11 @@ def hist_percentile(h: np.ndarray, pcts) -> np.ndarray:
     b = np.searchsorted(c, np.minimum(k + 2, n))
     return a + (pos - k) * (b - a)
 
-def scale_image(img: np.ndarray,                  # (H, W) grey, uint8 or uint16
+# %% ../nbs/25_features.ipynb #51dfcae3
+def scale_image(
+                img: np.ndarray,                  # (H, W) grey, uint8 or uint16
                 kind: str = 'raw',                 # 'raw': mask + percentile clip; 'oath': / 255
-                fov_radius_frac: float = 0.5,
+                fov_radius_frac: float = 0.5,      # circle radius as a fraction of min(H, W) (raw only)
                 clip_pct: tuple | None = (0.5, 99.5),  # None: scale by the bit depth's maximum instead
                 hist: np.ndarray | None = None,    # `value_histogram`, if already computed
                ) -> np.ndarray:                    # (H, W) float32 in [0, 1], 0 outside the circle (raw)
@@ -123,8 +92,12 @@ def scale_image(img: np.ndarray,                  # (H, W) grey, uint8 or uint16
     g[~fov_mask(img.shape, fov_radius_frac)] = 0
     return g
 
-def image_stats(img: np.ndarray, fov_radius_frac: float = 0.5, kind: str = 'raw',
-                hist: np.ndarray | None = None) -> np.ndarray:
+def image_stats(
+                img: np.ndarray,                # (H, W) grey, uint8 or uint16; values are divided by its dtype's maximum
+                fov_radius_frac: float = 0.5,    # circle radius as a fraction of min(H, W) (raw only)
+                kind: str = 'raw',               # 'raw': pixels inside the circle; 'oath': non-black pixels
+                hist: np.ndarray | None = None,  # `value_histogram` of `img`, if already computed
+               ) -> np.ndarray:                  # float32 (9,), in the order of `STATS`
     "The nine statistics (see `STATS`) of the pixels inside the field of view, float32 (9,)."
     h = value_histogram(img, kind, fov_radius_frac) if hist is None else hist
     vals = np.flatnonzero(h); w = h[vals].astype(np.float64); n = w.sum()
@@ -140,46 +113,129 @@ def image_stats(img: np.ndarray, fov_radius_frac: float = 0.5, kind: str = 'raw'
     med = hist_percentile(h, [50])[0] / float(np.iinfo(img.dtype).max)
     return np.array([x[0], x[-1], med, mean, var, skew, kurt, -(p * np.log2(p)).sum(), (p ** 2).sum()], np.float32)
 
-def resize_grey(g01: np.ndarray, spec: BackboneSpec) -> np.ndarray:
+# %% ../nbs/25_features.ipynb #e19f0db5
+def resize_grey(
+                g01: np.ndarray,     # (H, W) grey in [0, 1]
+                spec: BackboneSpec,  # the network: its input_size S and interpolation are used
+               ) -> np.ndarray:      # (S, S) float32
     "Step 4: grey [0, 1] resized to the network's (S, S) input with its interpolation, float32."
     s = spec.input_size
     if g01.shape == (s, s): return g01.astype(np.float32, copy=False)
     resample = getattr(Image.Resampling, spec.interpolation.upper(), Image.Resampling.BILINEAR)
     return np.asarray(Image.fromarray(g01.astype(np.float32, copy=False), mode='F').resize((s, s), resample))
 
-def tame2022_grey(img: np.ndarray,               # (H, W) grey, uint8 (OATH) or uint16 (raw)
-                  kind: str = 'raw', fov_radius_frac: float = 0.5, clip_pct: tuple | None = (0.5, 99.5),
-                  hist: np.ndarray | None = None, size: int = 224) -> np.ndarray:   # (size, size) float32
-    "TAME's steps before normalisation (Sado et al. 2022): OATH: /255, Resize(224), / image maximum; raw: mask and percentile scaling, Resize(224)."
-    g = scale_image(img, kind, fov_radius_frac, clip_pct, hist)      # OATH: ToTensor's / 255; raw: steps 1-2
-    t = TF.resize(torch.from_numpy(g)[None], [size, size], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)[0]
-    if kind == 'oath': t = t / t.max().clamp_min(1e-12)              # TAME divides each OATH image by its maximum, after resizing
-    return t.numpy()
-
-def grey_to_input(g: torch.Tensor, spec: BackboneSpec, channels_last: bool = False) -> torch.Tensor:
-    "Steps 3 and 5 for a batch: (N, S, S) resized grey -> (N, 3, S, S) normalised input, grey in green, red and blue 0 (TAME's recipe: grey in all three)."
+def grey_to_input(
+                  g: torch.Tensor,              # (N, S, S) resized grey in [0, 1], on any device
+                  spec: BackboneSpec,           # the network: its mean and std are used
+                  channels_last: bool = False,  # allocate the result in channels-last memory format (same values)
+                 ) -> torch.Tensor:             # (N, 3, S, S) float32 on g's device
+    "Steps 3 and 5 for a batch: (N, S, S) resized grey -> (N, 3, S, S) normalised input, grey in green, red and blue 0 (every recipe, TAME's too)."
     n, h, w = g.shape
     x = torch.empty((n, h, w, 3) if channels_last else (n, 3, h, w), dtype=torch.float32, device=g.device)
     if channels_last: x = x.permute(0, 3, 1, 2)           # same values, channels-last memory
-    copies = spec.recipe == 'tame2022'
-    x[:, 0] = (g - spec.mean[0]) / spec.std[0] if copies else -spec.mean[0] / spec.std[0]
+    x[:, 0] = -spec.mean[0] / spec.std[0]
     x[:, 1] = (g - spec.mean[1]) / spec.std[1]
-    x[:, 2] = (g - spec.mean[2]) / spec.std[2] if copies else -spec.mean[2] / spec.std[2]
+    x[:, 2] = -spec.mean[2] / spec.std[2]
     return x
 
-def to_input(g01: np.ndarray, spec: BackboneSpec) -> torch.Tensor:
+def to_input(
+             g01: np.ndarray,     # (H, W) grey in [0, 1]
+             spec: BackboneSpec,  # the network: its input size, interpolation, mean and std are used
+            ) -> torch.Tensor:    # (3, S, S) float32
     "Steps 3-5 for one image: grey [0, 1] -> (3, S, S) float32 network input (grey in green, resized, normalised)."
     return grey_to_input(torch.from_numpy(np.array(resize_grey(g01, spec)))[None], spec)[0]
+
+# %% ../nbs/25_features.ipynb #3b35b99f
+def tame2022_disk(
+                  h: int,            # side of the (square) frame in pixels
+                  pad: float = 0.0,  # added to the radius: 0 for the network input, 0.5 for the statistics (as TAME)
+                 ) -> np.ndarray:    # (h, h) bool
+    "TAME's disk: pixels at most (h-1)/2 + `pad` from the point ((h-1)/2, (h-1)/2)."
+    r = (h - 1) / 2
+    yy, xx = np.mgrid[:h, :h] - r
+    return xx ** 2 + yy ** 2 <= (r + pad) ** 2
+
+def tame2022_grey8(
+                   img: np.ndarray,  # (H, W) grey, uint8 or uint16; must be square (TAME's disks are)
+                  ) -> np.ndarray:   # (H, W) uint8
+    "TAME's `ImageOps.grayscale` of a frame: Pillow's 'L' conversion, which clips 16-bit counts at 255."
+    if img.ndim != 2 or img.shape[0] != img.shape[1]:
+        raise ImageError(f"TAME's recipe needs a square grey frame, got shape {img.shape}")
+    return np.asarray(ImageOps.grayscale(Image.fromarray(img)))
+
+# %% ../nbs/25_features.ipynb #fbab9f73
+def tame2022_grey(
+                  img: np.ndarray,                      # (H, W) grey, uint8 (OATH) or uint8/uint16 (raw, square)
+                  kind: str = 'raw',                     # 'raw': TAME's `AsimDataSet`; 'oath': its `OathDataSet`
+                  fov_radius_frac: float = 0.5,          # not used: TAME's disk has radius (h-1)/2 (kept for the signature)
+                  clip_pct: tuple | None = (0.5, 99.5),  # raw: TAME's percentiles; None: min-max scaling only
+                  hist: np.ndarray | None = None,        # not used (kept for the signature)
+                  size: int = 224,                       # output side in pixels (bilinear, not antialiased)
+                 ) -> np.ndarray:                        # (size, size) float32: the green plane before `Normalize`
+    "TAME's steps before normalisation, as its code does them (see above): the green plane of its network input."
+    if kind == 'oath': g = img.astype(np.float32) / np.float32(255)       # ToTensor
+    elif kind == 'raw':
+        g = tame2022_grey8(img).astype(np.float32) / np.float32(255)      # grayscale, ToTensor
+        m = tame2022_disk(g.shape[0])
+        g[~m] = 0
+        if clip_pct is not None:
+            lo = np.percentile(g[m], clip_pct[0]); g[g <= lo] = lo         # whole frame, as TAME (outside: 0 -> lo)
+            hi = np.percentile(g[m], clip_pct[1]); g[g >= hi] = hi
+        low, high = g[m].min(), g[m].max()
+        g = (g - low) / (high - low)                                       # NaN for a flat disk, as in TAME
+    else: raise ValueError(f"kind must be 'raw' or 'oath', got {kind!r}")
+    t = TF.resize(torch.from_numpy(np.ascontiguousarray(g))[None], [size, size],
+                  interpolation=TF.InterpolationMode.BILINEAR, antialias=False)[0]
+    if kind == 'oath': t = t / t.max()                                     # after resizing, as TAME
+    return t.numpy()
+
+# %% ../nbs/25_features.ipynb #96b233b9
+def tame2022_bins(
+                  v: np.ndarray,        # pixel values in TAME's units (see `tame2022_stats`)
+                  im_max: int = 65535,  # TAME's `im_max`
+                  n: int = 128,         # TAME's number of bins
+                 ) -> np.ndarray:       # float32 bin indices, 0..n-1 for values in [0, im_max]
+    "TAME's binning `ceil((v + 1) / ((im_max + 1) / n)) - 1`, in float32 as torch computed it."
+    return np.ceil((np.asarray(v, np.float32) + np.float32(1)) / np.float32((im_max + 1) / n)) - np.float32(1)
+
+def tame2022_moments(
+                     bins: np.ndarray,  # (N,) bin index of every pixel, from `tame2022_bins`
+                     n: int = 128,      # number of bins of the histogram (`torch.histc(bins, n, 0, n - 1)`)
+                    ) -> np.ndarray:    # float32 (9,), in the order of `STATS`
+    "TAME's nine statistics of binned pixels (its `__extract_features`): see the list above."
+    b = np.asarray(bins, np.float64).ravel()
+    p = np.bincount(b.astype(np.int64), minlength=n)[:n] / b.size      # histc of integer bins 0..n-1 = bincount
+    d = np.arange(n) - b.mean()
+    var = (d ** 2 * p).sum()
+    with np.errstate(divide='ignore', invalid='ignore'):
+        skew, kurt = var ** -1.5 * (d ** 3 * p).sum(), var ** -2 * (d ** 4 * p).sum() - 3
+        ent = -np.nansum(np.log(p) * p)
+    med = np.sort(b)[(b.size - 1) // 2]                                   # torch.median: the lower middle value
+    return np.array([b.min(), b.max(), med, b.mean(), var, skew, kurt, ent, (p ** 2).sum()], np.float32)
+
+def tame2022_stats(
+                   img: np.ndarray,        # (H, W) grey, uint8 or uint16, square
+                   as_coded: bool = True,  # True: TAME's code (8-bit grey / 255, all in bin 0); False: the 16-bit counts
+                  ) -> np.ndarray:         # float32 (9,), in the order of `STATS`
+    "TAME's nine statistics of a raw frame: pixels in its disk (radius (h-1)/2 + 0.5), 128 fixed bins, its formulas."
+    if img.ndim != 2 or img.shape[0] != img.shape[1]:
+        raise ImageError(f"TAME's recipe needs a square grey frame, got shape {img.shape}")
+    grey = tame2022_grey8(img).astype(np.float32) / np.float32(255) if as_coded else img
+    return tame2022_moments(tame2022_bins(grey[tame2022_disk(img.shape[0], 0.5)]))
 
 # %% ../nbs/25_features.ipynb #a8b156a7
 class ImagePipeline:
     "Read, check, scale, compute statistics and resize one item (the engine normalises whole batches)."
-    def __init__(self, spec: BackboneSpec, kind: str = 'raw', fov_radius_frac: float = 0.5,
-                 clip_pct: tuple | None = (0.5, 99.5),
+    def __init__(self,
+                 spec: BackboneSpec,                   # the network whose input size and recipe are made
+                 kind: str = 'raw',                    # 'raw' or 'oath': how items are read and scaled (see `scale_image`)
+                 fov_radius_frac: float = 0.5,         # circle radius as a fraction of min(H, W) (raw only)
+                 clip_pct: tuple | None = (0.5, 99.5),  # raw: percentiles clipped; None: scale by the bit depth's maximum
                  expect_shape: tuple | None = None,   # e.g. (256, 256): other sizes are refused
                  expect_dtype: str | None = None):    # e.g. 'uint16': other bit depths are refused
         self.spec, self.kind, self.fov, self.clip = spec, kind, fov_radius_frac, clip_pct
         self.expect_shape, self.expect_dtype = (tuple(expect_shape) if expect_shape else None), expect_dtype
+        self.stats = 'tame2022' if spec.recipe == 'tame2022' and kind == 'raw' else 'tame'   # which nine statistics
     def __call__(self, item) -> tuple[torch.Tensor, np.ndarray, str]:
         try:
             img = read_image(item, self.kind)
@@ -187,6 +243,9 @@ class ImagePipeline:
                 raise ImageError(f'wrong size {img.shape[1]}x{img.shape[0]}, expected {self.expect_shape[1]}x{self.expect_shape[0]}')
             if self.expect_dtype and img.dtype != np.dtype(self.expect_dtype):
                 raise ImageError(f'wrong bit depth {img.dtype}, expected {self.expect_dtype}')
+            if self.stats == 'tame2022':                           # TAME's raw frames: its recipe and statistics
+                return (torch.from_numpy(tame2022_grey(img, self.kind, self.fov, self.clip, None, self.spec.input_size)),
+                        tame2022_stats(img), 'ok')
             h = value_histogram(img, self.kind, self.fov)          # one pass serves percentiles and statistics
             if self.spec.recipe == 'tame2022': g = tame2022_grey(img, self.kind, self.fov, self.clip, h, self.spec.input_size)
             else: g = resize_grey(scale_image(img, self.kind, self.fov, self.clip, h), self.spec)
@@ -195,13 +254,16 @@ class ImagePipeline:
             s = self.spec.input_size
             return torch.zeros(s, s), np.full(len(STATS), np.nan, np.float32), str(e)
     def config(self) -> dict:
-        return dict(self.spec.preprocessing(), kind=self.kind, fov_radius_frac=self.fov, clip_pct=self.clip)
+        "What the features depend on: the backbone's preprocessing plus kind, fov_radius_frac, clip_pct and stats ('tame' or 'tame2022')."
+        return dict(self.spec.preprocessing(), kind=self.kind, fov_radius_frac=self.fov, clip_pct=self.clip, stats=self.stats)
 
 class AsimDataSet(torch.utils.data.Dataset):
     "All-sky images as a torch Dataset (TAME's `AsimDataSet(file_list, index_list)`)."
-    def __init__(self, file_list, index_list=None,
+    def __init__(self,
+                 file_list,                               # image items: paths, or 'file.cdf#N' frames
+                 index_list=None,                         # one index per file, returned with its image; None: 0, 1, ...
                  pipeline: ImagePipeline | None = None,   # default: the embedded backbone's, raw images
-                 return_info: bool = False):
+                 return_info: bool = False):              # also return the statistics (tensor) and the status string
         self.files = [str(f) for f in file_list]
         self.index = list(range(len(self.files))) if index_list is None else list(index_list)
         if len(self.index) != len(self.files): raise ValueError(f"{len(self.files)} files but {len(self.index)} indices")
@@ -212,6 +274,26 @@ class AsimDataSet(torch.utils.data.Dataset):
         g, stats, status = self.pipeline(self.files[i])
         x = grey_to_input(g[None], self.pipeline.spec)[0]
         return (x, self.index[i], torch.from_numpy(stats), status) if self.return_info else (x, self.index[i])
+
+# %% ../nbs/25_features.ipynb #72a96d96
+class OathDataSet(torch.utils.data.Dataset):
+    "OATH images as (image tensor, image id), DataLoader-ready: green channel, optional rotation, then `transform`."
+    def __init__(self,
+                 root: str | os.PathLike,     # OATH root, or a table from `oath_table`
+                 transform=None,              # callable (H, W) uint8 array -> tensor, e.g. a backbone's preprocessing
+                 rotate: bool = False,        # rotate each image by its rotAng, as OATH did before feature extraction
+                 ids=None,                    # optional subset of image ids
+                ):
+        self.table = root if isinstance(root, pd.DataFrame) else oath_table(root)
+        if ids is not None: self.table = self.table.set_index('picNum').loc[list(ids)].reset_index()
+        self.transform, self.rotate = transform, rotate
+    def __len__(self): return len(self.table)
+    def __getitem__(self, i):
+        r = self.table.iloc[i]
+        g = read_green(r['path'])
+        if self.rotate: g = rotate_image(g, r['rotAng'])
+        x = self.transform(g) if self.transform is not None else torch.from_numpy(np.array(g))   # a writable copy
+        return x, r['picNum']
 
 # %% ../nbs/25_features.ipynb #aa176890
 def tune_malloc() -> str:
@@ -232,23 +314,25 @@ def _collate(batch):
     xs, ids, stats, status = zip(*batch)
     return torch.stack(xs), list(ids), np.stack(stats), list(status)
 
+# %% ../nbs/25_features.ipynb #a2647db2
 class FeatureExtractor:
     "A backbone ready to turn image items into feature vectors."
-    def __init__(self, backbone: str | BackboneSpec = DEFAULT_BACKBONE,
+    def __init__(self,
+                 backbone: str | BackboneSpec = DEFAULT_BACKBONE,  # backbone name (see `get_backbone`) or spec
                  layer: str = 'logits',            # 'logits' (1000 ImageNet outputs) or 'pooled' (penultimate)
                  device: str | None = None,        # default: CUDA if present, else CPU
-                 batch_size: int = 64,
+                 batch_size: int = 64,             # images per network call
                  num_workers: int | None = None,   # DataLoader worker processes (None: 1 on <= 2 cores, else 2; 0 in a daemonic process)
                  compile: bool = False,            # torch.compile (inductor, freezing); falls back to eager on failure
-                 channels_last: bool = True,
+                 channels_last: bool = True,       # run the network in channels-last memory format
                  pretrained: bool = True,          # False: random weights (the control)
-                 weights_file: str | None = None):
+                 weights_file: str | None = None):  # local weights file, instead of the registered one (backbone by name only)
         self.malloc = tune_malloc()
         model, self.spec = load_backbone(backbone, weights_file, pretrained=pretrained)
         self.layer, self.batch_size, self.pretrained = layer, int(batch_size), pretrained
         net, self.device = set_model_and_device(FeatureNet(model, layer).eval(), device)
         daemonic = multiprocessing.current_process().daemon     # e.g. a Dask worker: it may not start loader processes
-        if daemonic and num_workers: log.warning(f'num_workers={num_workers} ignored: this process is daemonic and cannot start loader processes')
+        if daemonic and num_workers: _log.warning(f'num_workers={num_workers} ignored: this process is daemonic and cannot start loader processes')
         self.num_workers = 0 if daemonic else num_workers if num_workers is not None else (1 if (os.cpu_count() or 1) <= 2 else 2)
         self.channels_last = channels_last
         if channels_last: net = net.to(memory_format=torch.channels_last)
@@ -260,76 +344,83 @@ class FeatureExtractor:
                 icfg.freezing = True
                 net = torch.compile(net)
                 self.compiled = True
-            except Exception as e: log.warning(f'torch.compile unavailable ({e}); running eager')
+            except Exception as e: _log.warning(f'torch.compile unavailable ({e}); running eager')
         self.net = net
         self.info = dict(backbone=self.spec.name, layer=layer, pretrained=pretrained, device=str(self.device), batch_size=self.batch_size,
                          channels_last=channels_last, compiled=self.compiled, fp16=self.half, malloc=self.malloc, torch_threads=torch.get_num_threads())
 
-    def forward(self, g: torch.Tensor) -> np.ndarray:
-        "Features (N, F) float32 of a batch of resized grey images (N, S, S); pads to the batch size when compiled."
-        n = len(g)
-        if self.compiled and n < self.batch_size: g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])
-        x = grey_to_input(g.to(self.device, non_blocking=True), self.spec, self.channels_last)   # expanded on the device
-        with torch.inference_mode(), torch.autocast('cuda', torch.float16, enabled=self.half):
-            try: y = self.net(x)
-            except Exception as e:
-                if not self.compiled: raise
-                log.warning(f'compiled network failed ({type(e).__name__}); falling back to eager')
-                self.net, self.compiled = self.net._orig_mod, False; self.info['compiled'] = False
-                y = self.net(x)
-        return y[:n].float().cpu().numpy()
+# %% ../nbs/25_features.ipynb #0ee2c0be
+@patch
+def forward(self: FeatureExtractor,
+            g: torch.Tensor,  # (N, S, S) resized grey in [0, 1], N <= batch_size, on any device
+           ) -> np.ndarray:   # (N, F) float32
+    "Features (N, F) float32 of a batch of resized grey images (N, S, S); pads to the batch size when compiled."
+    n = len(g)
+    if self.compiled and n < self.batch_size: g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])
+    x = grey_to_input(g.to(self.device, non_blocking=True), self.spec, self.channels_last)   # expanded on the device
+    with torch.inference_mode(), torch.autocast('cuda', torch.float16, enabled=self.half):
+        try: y = self.net(x)
+        except Exception as e:
+            if not self.compiled: raise
+            _log.warning(f'compiled network failed ({type(e).__name__}); falling back to eager')
+            self.net, self.compiled = self.net._orig_mod, False; self.info['compiled'] = False
+            y = self.net(x)
+    return y[:n].float().cpu().numpy()
 
-    def extract(self, items,                     # paths, or 'file.cdf#N' frames
-                ids=None,                        # one id per item (default: the item itself)
-                kind: str = 'raw',               # 'raw' or 'oath' (see `scale_image`)
-                out: str | os.PathLike | None = None,  # HDF5 file to write; resumable through <out>.parts/
-                progress: bool = True,
-                **pipeline_kw,                   # fov_radius_frac, clip_pct, expect_shape, expect_dtype
-               ) -> pd.DataFrame:                # index id; feat_0.., the nine STATS, status
-        "Features of every item; failures are rows with NaN features and their reason in `status`."
-        from tqdm.auto import tqdm
-        items = [str(i) for i in items]
-        ids = items if ids is None else [str(i) for i in ids]
-        if len(ids) != len(items): raise ValueError(f"{len(items)} items but {len(ids)} ids")
-        if len(set(ids)) != len(ids): raise ValueError('ids must be unique')
-        pipe = ImagePipeline(self.spec, kind, **pipeline_kw)
-        meta = dict(self.info, preprocessing=pipe.config(), tame_features=1)
-        parts = Path(str(out) + '.parts') if out is not None else None
-        if out is not None and Path(out).exists():
-            done = read_features(out)
-            _check_settings(done.attrs.get('tame', {}), meta, out)
-            if set(ids) <= set(done.index): return done.loc[ids]
-            raise FileExistsError(f"{out} exists and holds other images; choose another file")
-        have = _read_parts(parts, meta) if parts is not None else []
-        done_ids = set().union(*[set(p.index) for p in have]) if have else set()
-        todo = [(i, it) for i, it in zip(ids, items) if i not in done_ids]
-        if done_ids: log.info(f'resuming: {len(done_ids)} done, {len(todo)} to go')
-        frames = list(have)
-        if todo:
-            ds = _Items([it for _, it in todo], [i for i, _ in todo], pipe)
-            dl = torch.utils.data.DataLoader(ds, batch_size=self.batch_size, num_workers=self.num_workers, collate_fn=_collate,
-                                             worker_init_fn=_loader_worker if self.num_workers else None,
-                                             pin_memory=self.device.type == 'cuda', persistent_workers=False,
-                                             prefetch_factor=4 if self.num_workers else None)
-            seq = len(have)
-            with tqdm(total=len(ids), initial=len(done_ids), desc=f'features {self.spec.name}', unit='img', disable=not progress, leave=False) as bar:
-                for x, bid, stats, status in dl:
-                    f = self.forward(x)
-                    bad = np.array([s != 'ok' for s in status])
-                    f[bad] = np.nan
-                    df = _frame(bid, f, stats, status)
-                    if parts is not None: _write_part(parts, seq, df, meta)
-                    frames.append(df); seq += 1; bar.update(len(bid))
-        res = pd.concat(frames).loc[ids] if frames else _frame([], np.zeros((0, 0)), np.zeros((0, 9)), [])
-        res.attrs['tame'] = meta
-        failed = res[res.status != 'ok']
-        if len(failed):
-            log.warning(f'{len(failed)} of {len(res)} images could not be used: ' + '; '.join(f'{i}: {s}' for i, s in failed.status.iloc[:10].items()))
-        if out is not None:
-            write_features(res, out)
-            shutil.rmtree(parts, ignore_errors=True)
-        return res
+# %% ../nbs/25_features.ipynb #1010e6f3
+@patch
+def extract(self: FeatureExtractor,
+            items,                           # paths, or 'file.cdf#N' frames
+            ids=None,                        # one id per item (default: the item itself)
+            kind: str = 'raw',               # 'raw' or 'oath' (see `scale_image`)
+            out: str | os.PathLike | None = None,  # HDF5 file to write; resumable through <out>.parts/
+            progress: bool = True,           # show a tqdm progress bar
+            **pipeline_kw,                   # fov_radius_frac, clip_pct, expect_shape, expect_dtype
+           ) -> pd.DataFrame:                # index id; feat_0.., the nine STATS, status
+    "Features of every item; failures are rows with NaN features and their reason in `status`."
+    from tqdm.auto import tqdm
+    items = [str(i) for i in items]
+    ids = items if ids is None else [str(i) for i in ids]
+    if len(ids) != len(items): raise ValueError(f"{len(items)} items but {len(ids)} ids")
+    if len(set(ids)) != len(ids): raise ValueError('ids must be unique')
+    pipe = ImagePipeline(self.spec, kind, **pipeline_kw)
+    meta = dict(self.info, preprocessing=pipe.config(), tame_features=1)
+    parts = Path(str(out) + '.parts') if out is not None else None
+    if out is not None and Path(out).exists():
+        done = read_features(out)
+        _check_settings(done.attrs.get('tame', {}), meta, out)
+        if set(ids) <= set(done.index): return done.loc[ids]
+        raise FileExistsError(f"{out} exists and holds other images; choose another file")
+    have = _read_parts(parts, meta) if parts is not None else []
+    done_ids = set().union(*[set(p.index) for p in have]) if have else set()
+    todo = [(i, it) for i, it in zip(ids, items) if i not in done_ids]
+    if done_ids: _log.info(f'resuming: {len(done_ids)} done, {len(todo)} to go')
+    frames = list(have)
+    if todo:
+        ds = _Items([it for _, it in todo], [i for i, _ in todo], pipe)
+        dl = torch.utils.data.DataLoader(ds, batch_size=self.batch_size, num_workers=self.num_workers, collate_fn=_collate,
+                                         worker_init_fn=_loader_worker if self.num_workers else None,
+                                         pin_memory=self.device.type == 'cuda', persistent_workers=False,
+                                         prefetch_factor=4 if self.num_workers else None)
+        with tqdm(total=len(ids), initial=len(done_ids), desc=f'features {self.spec.name}', unit='img', disable=not progress, leave=False) as bar:
+            for x, bid, stats, status in dl:
+                f = self.forward(x)
+                bad = np.array([s != 'ok' for s in status])
+                f[bad] = np.nan
+                df = _frame(bid, f, stats, status)
+                if parts is not None: _write_part(parts, df, meta)
+                frames.append(df); bar.update(len(bid))
+    res = pd.concat(frames).loc[ids] if frames else _frame([], np.zeros((0, 0)), np.zeros((0, 9)), [])
+    res.attrs['tame'] = meta
+    failed = res[res.status != 'ok']
+    if len(failed):
+        _log.warning(f'{len(failed)} of {len(res)} images could not be used: ' + '; '.join(f'{i}: {s}' for i, s in failed.status.iloc[:10].items()))
+    if out is not None:
+        write_features(res, out)
+        shutil.rmtree(parts, ignore_errors=True)
+    return res
 
+# %% ../nbs/25_features.ipynb #b05586f6
 class _Items(torch.utils.data.Dataset):
     def __init__(self, items, ids, pipe): self.items, self.ids, self.pipe = items, ids, pipe
     def __len__(self): return len(self.items)
@@ -344,12 +435,14 @@ def _frame(ids, f, stats, status) -> pd.DataFrame:
     df['status'] = pd.Series(list(status), index=df.index, dtype='str')
     return df
 
-def _write_part(parts: Path, seq: int, df: pd.DataFrame, meta: dict):
+def _write_part(parts: Path, df: pd.DataFrame, meta: dict):
+    "Keep one finished batch: a file named by the ids it holds, so that two writers never share a name."
     parts.mkdir(parents=True, exist_ok=True)
     if not (parts / 'meta.json').exists():
         with atomic_write(parts / 'meta.json', 'w') as fh: json.dump(meta, fh)
     feat_cols = [c for c in df.columns if c.startswith('feat_')]
-    with atomic_write(parts / f'part_{seq:06d}.npz', mode=None) as t:
+    name = hashlib.sha1('\n'.join(map(str, df.index)).encode()).hexdigest()[:20]
+    with atomic_write(parts / f'part_{name}.npz', mode=None) as t:
         with open(t, 'wb') as fh:
             np.savez(fh, ids=np.array(df.index, dtype=str), feats=df[feat_cols].to_numpy(), stats=df[list(STATS)].to_numpy(),
                      status=np.array(df.status, dtype=str))
@@ -361,29 +454,49 @@ def _check_settings(old: dict, meta: dict, where):
         raise ValueError(f"{where} was written with other settings ({ {k: old.get(k) for k in keys} }); remove it or use the same settings")
 
 def _read_parts(parts: Path, meta: dict) -> list[pd.DataFrame]:
+    "The finished batches of an interrupted run with the same settings; an image in two batches is kept once."
     if parts is None or not parts.is_dir(): return []
     if (parts / 'meta.json').exists(): _check_settings(json.loads((parts / 'meta.json').read_text()), meta, parts)
     out = []
     for p in sorted(parts.glob('part_*.npz')):
-        with np.load(p) as z: out.append(_frame(z['ids'], z['feats'], z['stats'], z['status']))
-    return out
+        try:
+            with np.load(p) as z: out.append(_frame(z['ids'], z['feats'], z['stats'], z['status']))
+        except (ValueError, KeyError, OSError, EOFError) as e:    # np.load never unpickles (allow_pickle=False)
+            raise DataFormatError(f"unreadable work file ({type(e).__name__}: {e}); remove it to redo its batch", p) from None
+    seen, kept = set(), []
+    for df in out:
+        df = df[~df.index.isin(seen)]
+        seen |= set(df.index); kept.append(df)
+    return kept
 
-def write_features(df: pd.DataFrame, path: str | os.PathLike, key: str = 'features'):
-    "Write a feature table to HDF5 (PyTables table format), atomically, with its metadata."
-    with atomic_write(path, mode=None) as t:
-        with pd.HDFStore(t, 'w') as st:
-            st.put(key, df, format='table')
-            st.get_storer(key).attrs.tame = json.dumps(df.attrs.get('tame', {}))
+# %% ../nbs/25_features.ipynb #d0899790
+def write_features(
+                   df: pd.DataFrame,          # feature table, e.g. from `extract`; its attrs['tame'] is stored as metadata
+                   path: str | os.PathLike,   # HDF5 file, replaced atomically
+                   key: str = 'features',     # HDF5 key of the table
+                  ) -> Path:                   # the file
+    "Write a feature table to HDF5 in tame's columnar layout (`tame.hdf`: no pickles), atomically, with its metadata."
+    return write_table(df, path, key, df.attrs.get('tame', {}))
 
-def read_features(path: str | os.PathLike, key: str = 'features') -> pd.DataFrame:
-    "A feature table written by `write_features`, with its metadata in `.attrs['tame']`."
-    with pd.HDFStore(path, 'r') as st:
-        df = st[key]
-        df.attrs['tame'] = json.loads(getattr(st.get_storer(key).attrs, 'tame', '{}'))
-    return df
+def read_features(
+                  path: str | os.PathLike,  # HDF5 file written by `write_features`
+                  key: str = 'features',    # HDF5 key of the table
+                 ) -> pd.DataFrame:         # index id; feat_0.., the nine STATS, status
+    "A feature table written by `write_features` (checked by `tame.hdf.check_hdf`), with its metadata in `.attrs['tame']`."
+    return read_table(path, key)
 
-def extract_features(items, backbone: str = DEFAULT_BACKBONE, layer: str = 'logits', ids=None, kind: str = 'raw',
-                     out=None, batch_size: int = 64, progress: bool = True, **kw) -> pd.DataFrame:
+def extract_features(
+                     items,                             # paths, or 'file.cdf#N' frames
+                     backbone: str = DEFAULT_BACKBONE,  # backbone name (see `get_backbone`)
+                     layer: str = 'logits',             # 'logits' or 'pooled' (see `FeatureExtractor`)
+                     ids=None,                          # one id per item (default: the item itself)
+                     kind: str = 'raw',                 # 'raw' or 'oath' (see `scale_image`)
+                     out=None,                          # HDF5 file to write; resumable through <out>.parts/
+                     batch_size: int = 64,              # images per network call
+                     progress: bool = True,             # show a tqdm progress bar
+                     **kw,                              # `FeatureExtractor` options (device, num_workers, compile, channels_last,
+                                                        # pretrained, weights_file); the rest go to `ImagePipeline`
+                    ) -> pd.DataFrame:                  # index id; feat_0.., the nine STATS, status
     "One-call feature extraction (see `FeatureExtractor`)."
     eng_kw = {k: kw.pop(k) for k in ('device', 'num_workers', 'compile', 'channels_last', 'pretrained', 'weights_file') if k in kw}
     return FeatureExtractor(backbone, layer, batch_size=batch_size, **eng_kw).extract(items, ids, kind, out, progress, **kw)

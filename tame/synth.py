@@ -16,14 +16,14 @@ from PIL import Image
 from scipy import ndimage
 
 from .core import CLASSES, atomic_write, class2_of, utc_timestamp
+from .parallel import parallel_map
 
 # %% auto #0
 __all__ = ['R_EARTH_KM', 'THETA_MAX_DEG', 'OATH_RADIUS_FRAC', 'EMISSION', 'OATH_HEADER', 'THEMIS_SITES', 'STATIONS',
            'ASIM_PATTERN', 'SkyGeometry', 'sky_geometry', 'layer_coords', 'SkyState', 'smooth_noise', 'sample_grid',
            'random_stars', 'random_arc', 'random_fold', 'sample_state', 'render_sky', 'to_counts', 'to_oath_rgb',
-           'synth_image', 'plot_gallery', 'run_jobs', 'make_oath_like', 'simulate_sky', 'class_of_state',
-           'state_of_row', 'write_iaga2002', 'write_image_txt', 'write_pangaea_tab', 'asim_file_name',
-           'make_asim_archive']
+           'synth_image', 'plot_gallery', 'make_oath_like', 'simulate_sky', 'class_of_state', 'state_of_row',
+           'write_iaga2002', 'write_image_txt', 'write_pangaea_tab', 'asim_file_name', 'make_asim_archive']
 
 # %% ../nbs/05_synth.ipynb #f78928a8
 R_EARTH_KM = 6371.0
@@ -41,9 +41,10 @@ class SkyGeometry:
     phi: np.ndarray     # (size, size) float32, azimuth from north (image up), rad
 
 @lru_cache(maxsize=8)
-def sky_geometry(size: int = 256,                        # image side, px
-                 radius_frac: float = OATH_RADIUS_FRAC,  # radius of the circle / size
-                ) -> SkyGeometry:
+def sky_geometry(
+    size: int = 256,                        # image side, px
+    radius_frac: float = OATH_RADIUS_FRAC,  # radius of the circle / size
+) -> SkyGeometry:
     "Pixel geometry of a centred equidistant fisheye (cached per size)."
     c = (size - 1) / 2
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
@@ -55,7 +56,11 @@ def sky_geometry(size: int = 256,                        # image side, px
                        np.arctan2(dx, dy).astype(np.float32))
 
 @lru_cache(maxsize=32)
-def layer_coords(size: int, radius_frac: float, height_km: float):
+def layer_coords(
+    size: int,            # image side, px
+    radius_frac: float,   # radius of the field-of-view circle / size
+    height_km: float,     # height of the thin layer above the ground, km
+):                        # (east_km, north_km, van_rhijn), each (size, size) float32
     "(east_km, north_km, van_rhijn) of the point of a thin layer at `height_km` seen in each pixel."
     g = sky_geometry(size, radius_frac)
     s = np.sin(g.theta)
@@ -78,7 +83,11 @@ class SkyState:
     milky_way: dict | None = None                 # amp, az rad, tilt
     snow: dict | None = None                      # amp, grid
 
-def smooth_noise(rng: np.random.Generator, n: int = 32) -> np.ndarray:
+# %% ../nbs/05_synth.ipynb #f86e3795
+def smooth_noise(
+    rng: np.random.Generator,  # source of randomness
+    n: int = 32,               # grid side, cells
+) -> np.ndarray:               # (n, n) float32
     "Fractal noise on an (n, n) periodic grid: zero mean, unit std."
     out = np.zeros((n, n), np.float32)
     for s, p in ((1.0, 1.0), (0.5, 0.5), (0.25, 0.25)):
@@ -86,35 +95,51 @@ def smooth_noise(rng: np.random.Generator, n: int = 32) -> np.ndarray:
         out += p * z / (z.std() + 1e-6)
     return (out - out.mean()) / (out.std() + 1e-6)
 
-def sample_grid(grid: np.ndarray, east: np.ndarray, north: np.ndarray, extent_km: float) -> np.ndarray:
+def sample_grid(
+    grid: np.ndarray,    # (n, n) periodic grid, e.g. from `smooth_noise`
+    east: np.ndarray,    # east coordinates, km (any shape)
+    north: np.ndarray,   # north coordinates, km (same shape as `east`)
+    extent_km: float,    # the grid spans -extent_km..extent_km in both directions, km
+) -> np.ndarray:         # the sampled values, shape of `east`
     "Bilinear sample of a periodic grid spanning `2*extent_km` at the given coordinates."
     n = grid.shape[0]
     i = (north / (2 * extent_km) + 0.5) * (n - 1)
     j = (east / (2 * extent_km) + 0.5) * (n - 1)
     return ndimage.map_coordinates(grid, [i.ravel(), j.ravel()], order=1, mode='grid-wrap').reshape(east.shape)
 
-def random_stars(rng, n=None):
+def random_stars(
+    rng,       # numpy Generator
+    n=None,    # number of stars (None: random, 80..219)
+):             # (n, 3) float32: rho (0..1), azimuth rad, brightness
     "Random star field: (n, 3) rho, azimuth, brightness (log-normal)."
     n = int(rng.integers(80, 220)) if n is None else n
     return np.stack([np.sqrt(rng.uniform(0, 1, n)), rng.uniform(-np.pi, np.pi, n),
                      rng.lognormal(0.0, 0.9, n) * 0.9], 1).astype(np.float32)
 
-def random_arc(rng, amp):
+def random_arc(
+    rng,    # numpy Generator
+    amp,    # peak brightness of the arc (airglow at zenith = 1)
+):          # dict: north_km, width_km, sharp, amp, tilt, curv, wave_amp_km, wave_k, wave_ph
     "An east-west arc: centre latitude, width, edge sharpness, brightness, tilt, curvature, small waves."
     return dict(north_km=rng.uniform(-250, 250), width_km=rng.uniform(6, 30), sharp=rng.uniform(2.5, 6), amp=amp,
                 tilt=rng.normal(0, 0.12), curv=rng.normal(0, 2e-4), wave_amp_km=rng.uniform(0, 8),
                 wave_k=rng.uniform(0.005, 0.03), wave_ph=rng.uniform(0, 2 * np.pi))
 
-def random_fold(rng, amp):
+def random_fold(
+    rng,    # numpy Generator
+    amp,    # peak brightness of the form (airglow at zenith = 1)
+):          # dict: north_km, width_km, amp, fold_km, fold_k, fold_ph, ray_k, ray_depth, curl
     "A discrete form: a folded band with rays and optional curls."
     return dict(north_km=rng.uniform(-200, 200), width_km=rng.uniform(5, 20), amp=amp, fold_km=rng.uniform(25, 140),
                 fold_k=rng.uniform(0.008, 0.03), fold_ph=rng.uniform(0, 2 * np.pi), ray_k=rng.uniform(0.08, 0.3),
                 ray_depth=rng.uniform(0.2, 0.9), curl=rng.uniform(0, 1))
 
-def sample_state(cls: int,                  # OATH class id, 0 arc .. 5 noaurora
-                 rng: np.random.Generator,
-                 difficulty: float = 0.5,   # 0: bright textbook examples; 1: faint forms and many confounders
-                ) -> SkyState:
+# %% ../nbs/05_synth.ipynb #00c4bae6
+def sample_state(
+    cls: int,                  # OATH class id, 0 arc .. 5 noaurora
+    rng: np.random.Generator,  # source of randomness
+    difficulty: float = 0.5,   # 0: bright textbook examples; 1: faint forms and many confounders (clipped to 0..1)
+) -> SkyState:
     "A random sky of class `cls`."
     if cls not in range(6): raise ValueError(f"cls must be an OATH class id 0..5, got {cls!r}")
     d = float(np.clip(difficulty, 0, 1))
@@ -163,11 +188,13 @@ def _fold_layer(f, east, north):
     prof = np.where(dn < 0, np.exp(-(dn / w) ** 2), np.exp(-dn / (3 * w)))  # sharp lower edge, rayed upper tail
     return f['amp'] * prof * (1 - f['ray_depth'] * 0.5 * (1 + np.sin(f['ray_k'] * east)))
 
-def render_sky(state: SkyState,
-               size: int = 256,                       # image side, px
-               wavelength: int = 5577,                # emission line, Å: 5577, 6300 or 4278
-               radius_frac: float = OATH_RADIUS_FRAC,
-              ) -> np.ndarray:                        # (size, size) float32 brightness, airglow at zenith ~ 1, 0 outside
+# %% ../nbs/05_synth.ipynb #236d96ae
+def render_sky(
+    state: SkyState,                        # what is in the sky, e.g. from `sample_state`
+    size: int = 256,                        # image side, px
+    wavelength: int = 5577,                 # emission line, Å: 5577, 6300 or 4278
+    radius_frac: float = OATH_RADIUS_FRAC,  # radius of the field-of-view circle / size
+) -> np.ndarray:                            # (size, size) float32 brightness, airglow at zenith ~ 1, 0 outside
     "Render `state` as seen by an all-sky camera."
     if int(wavelength) not in EMISSION: raise ValueError(f"wavelength must be one of {sorted(EMISSION)} Å, got {wavelength!r}")
     g = sky_geometry(size, radius_frac)
@@ -218,22 +245,26 @@ def render_sky(state: SkyState,
     img = img * (1 - 0.35 * g.rho ** 4)                                # vignetting of the fisheye
     return np.where(g.inside, img, 0).astype(np.float32)
 
-def to_counts(sky: np.ndarray,              # brightness from `render_sky`
-              rng: np.random.Generator,
-              bias: float = 2300.0,         # detector bias, counts
-              gain: float = 900.0,          # counts per unit brightness
-              read_noise: float = 25.0,     # counts rms
-             ) -> np.ndarray:               # (H, W) uint16 counts
+# %% ../nbs/05_synth.ipynb #6a1e3048
+def to_counts(
+    sky: np.ndarray,              # brightness from `render_sky`
+    rng: np.random.Generator,     # source of the shot and read noise
+    bias: float = 2300.0,         # detector bias, counts
+    gain: float = 900.0,          # counts per unit brightness
+    read_noise: float = 25.0,     # counts rms
+) -> np.ndarray:                  # (H, W) uint16 counts
     "Detector counts with shot and read noise, THEMIS-like."
     e = np.clip(sky, 0, None) * gain
     e = e + np.sqrt(e + 1) * 1.2 * rng.standard_normal(sky.shape, dtype=np.float32)
     counts = bias + e + read_noise * rng.standard_normal(sky.shape, dtype=np.float32)
     return np.clip(np.round(counts), 0, 65535).astype(np.uint16)
 
-def to_oath_rgb(counts: np.ndarray,        # (H, W) counts
-                inside: np.ndarray,        # (H, W) bool field of view
-                lo_pct: float = 0.5, hi_pct: float = 98.8,  # contrast stretch (genuine images: ~1 % saturated)
-               ) -> np.ndarray:            # (H, W, 3) uint8, grey in green, black outside
+def to_oath_rgb(
+    counts: np.ndarray,      # (H, W) counts
+    inside: np.ndarray,      # (H, W) bool field of view
+    lo_pct: float = 0.5,     # percentile of the counts inside that becomes 0 (contrast stretch)
+    hi_pct: float = 98.8,    # percentile that becomes 255 (genuine images: ~1 % saturated)
+) -> np.ndarray:             # (H, W, 3) uint8, grey in green, black outside
     "OATH's look: contrast-stretched 8-bit grey in the green channel of an RGB image."
     lo, hi = np.percentile(counts[inside], [lo_pct, hi_pct])
     g8 = np.clip((counts.astype(np.float32) - lo) / max(hi - lo, 1) * 255, 0, 255)
@@ -242,13 +273,14 @@ def to_oath_rgb(counts: np.ndarray,        # (H, W) counts
     return rgb
 
 # %% ../nbs/05_synth.ipynb #1066ee9d
-def synth_image(cls: int,                     # OATH class id 0..5
-                seed,                          # int or sequence of ints (numpy SeedSequence entropy)
-                size: int = 256,
-                difficulty: float = 0.5,
-                kind: str = 'oath',            # 'oath': (size, size, 3) uint8; 'counts': (size, size) uint16
-                wavelength: int = 5577,
-               ) -> np.ndarray:
+def synth_image(
+    cls: int,                  # OATH class id 0..5
+    seed,                      # int or sequence of ints (numpy SeedSequence entropy)
+    size: int = 256,           # image side, px
+    difficulty: float = 0.5,   # see `sample_state`
+    kind: str = 'oath',        # 'oath': (size, size, 3) uint8; 'counts': (size, size) uint16
+    wavelength: int = 5577,    # emission line, Å: 5577, 6300 or 4278
+) -> np.ndarray:
     "A synthetic all-sky image of class `cls`."
     rng = np.random.default_rng(seed)
     counts = to_counts(render_sky(sample_state(cls, rng, difficulty), size, wavelength), rng)
@@ -257,12 +289,13 @@ def synth_image(cls: int,                     # OATH class id 0..5
     raise ValueError(f"kind must be 'oath' or 'counts', got {kind!r}")
 
 # %% ../nbs/05_synth.ipynb #41c2e836
-def plot_gallery(n_per_class: int = 6,           # synthetic examples per class (columns)
-                 seed: int = 0,
-                 difficulty: float = 0.5,
-                 real: dict | None = None,        # optional {row title: [image paths]} of real frames
-                 fname: str | Path | None = None, # save the figure here (PNG or PDF)
-                ):
+def plot_gallery(
+    n_per_class: int = 6,            # synthetic examples per class (columns)
+    seed: int = 0,                   # image k of class c uses the seed [seed, c, k]
+    difficulty: float = 0.5,         # see `sample_state`
+    real: dict | None = None,        # optional {row title: [image paths]} of real frames
+    fname: str | Path | None = None, # save the figure here (PNG or PDF)
+):                                   # the matplotlib Figure
     "A figure with one row of synthetic images per OATH class, plus optional rows of real frames."
     import matplotlib.pyplot as plt
     real = real or {}
@@ -311,32 +344,17 @@ def _oath_frame(job):
     img = to_oath_rgb(to_counts(render_sky(state, size), np.random.default_rng([seed, ep_seed, j + 1])), sky_geometry(size).inside)
     Image.fromarray(img).save(path, compress_level=1)
 
-def run_jobs(fn, jobs: list, n_jobs: int | None = None, desc: str = '', progress: bool = True) -> list:
-    "Map `fn` over `jobs` in `n_jobs` processes (None: all cores, 1: in this process) with a progress bar."
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-    from tqdm.auto import tqdm
-    n_jobs = min(os.cpu_count() or 1, 8) if n_jobs is None else max(1, int(n_jobs))
-    bar = dict(total=len(jobs), desc=desc, disable=not progress, leave=False)
-    if n_jobs == 1 or len(jobs) < 32: return [fn(j) for j in tqdm(jobs, **bar)]
-    # spawn: safe even when the caller has started threads (torch, BLAS); every job carries its own seed
-    from concurrent.futures.process import BrokenProcessPool
-    try:
-        with ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn')) as ex:
-            return list(tqdm(ex.map(fn, jobs, chunksize=max(1, len(jobs) // (8 * n_jobs))), **bar))
-    except BrokenProcessPool:   # e.g. a script read from stdin, which spawned workers cannot import: do it here
-        return [fn(j) for j in tqdm(jobs, **bar)]
-
-def make_oath_like(dest: str | Path,            # directory to write the tree into (created)
-                   n_per_class: int = 100,       # images per class (OATH: 614..1400)
-                   seed: int = 0,
-                   difficulty: float = 0.5,      # see `sample_state`
-                   size: int = 256,
-                   n_splits: int = 5,            # lines of train_test_split.csv
-                   n_jobs: int | None = None,    # worker processes (None: all cores); the result does not depend on it
-                   progress: bool = True,
-                  ) -> Path:
+# %% ../nbs/05_synth.ipynb #5570de06
+def make_oath_like(
+    dest: str | Path,             # directory to write the tree into (created)
+    n_per_class: int = 100,       # images per class (OATH: 614..1400)
+    seed: int = 0,                # the same seed writes the same bytes
+    difficulty: float = 0.5,      # see `sample_state`
+    size: int = 256,              # image side, px
+    n_splits: int = 5,            # lines of train_test_split.csv
+    n_jobs: int | None = None,    # worker processes (None: all cores); the result does not depend on it
+    progress: bool = True,        # show a progress bar
+) -> Path:                        # `dest`
     "Write a synthetic dataset in the genuine OATH layout; returns `dest`."
     dest = Path(dest)
     img_dir = dest / 'images' / 'cropped_scaled'
@@ -357,8 +375,7 @@ def make_oath_like(dest: str | Path,            # directory to write the tree in
             t = t + pd.Timedelta(seconds=float(rng.choice([3, 6, 9, 12, 30, 60])))
             origin.append(f'{site} {t.day:02d}/{_MONTHS[t.month - 1]}/{t.year} {t:%H:%M:%S}.0,images/scaled_cropped/{pic}.png')
         t = t + pd.Timedelta(minutes=int(rng.integers(2, 40)))
-    from tame import synth   # the worker must be importable by spawned processes (not a notebook's __main__)
-    run_jobs(synth._oath_frame, jobs, n_jobs, 'OATH-like images', progress)
+    parallel_map('tame.synth:_oath_frame', [(j,) for j in jobs], n_jobs=n_jobs, desc='OATH-like images', progress=progress)
     with atomic_write(dest / 'classifications' / 'classifications.csv', 'w', newline='') as f:
         f.write('\n'.join(_SYNTH_NOTICE) + '\n' + OATH_HEADER + '\n')
         csv.writer(f, lineterminator='\n').writerows(rows)
@@ -380,11 +397,14 @@ def _slow(rng, n, dt_s, tau_s):
     x = ndimage.gaussian_filter1d(rng.standard_normal(n + 2 * pad), tau_s / dt_s)[pad:pad + n]
     return (x - x.mean()) / (x.std() + 1e-12)
 
-def simulate_sky(start, end,                        # UTC range (strings or timestamps; naive means UTC)
-                 locations=('NYA', 'LYR'),
-                 dt_s: int = 60,                     # time step of the simulation, s
-                 seed: int = 0,
-                ) -> pd.DataFrame:
+# %% ../nbs/05_synth.ipynb #fd70350d
+def simulate_sky(
+    start,                        # first time step, UTC (string or timestamp; naive means UTC)
+    end,                          # end of the range, exclusive (same forms as `start`)
+    locations=('NYA', 'LYR'),     # station codes (keys of STATIONS)
+    dt_s: int = 60,               # time step of the simulation, s
+    seed: int = 0,                # substorms depend on it; clouds and noise also on the station's index in `locations`
+) -> pd.DataFrame:                # one row per station and time step
     "The simulated physical state per station and time step: activity components, cloud, moon, magnetic field, CBH."
     t0, t1 = utc_timestamp(start), utc_timestamp(end)
     if t1 <= t0: raise ValueError(f"end {t1} must be after start {t0}")
@@ -432,7 +452,10 @@ def simulate_sky(start, end,                        # UTC range (strings or time
                                      x_nT=st['x0_nT'] + dx, y_nT=st['y0_nT'] + dy, z_nT=st['z0_nT'] + dz)))
     return pd.concat(out, ignore_index=True)
 
-def class_of_state(row) -> int:
+# %% ../nbs/05_synth.ipynb #dc0e30eb
+def class_of_state(
+    row,      # a row of `simulate_sky` (uses arc, discrete, diffuse, cover, moon_alt_deg, moon_amp)
+) -> int:     # OATH class id 0..5
     "OATH class that dominates a simulated sky (a row of `simulate_sky`)."
     aur = max(row['arc'], row['discrete'], row['diffuse'])
     if row['cover'] > 0.6: return 3
@@ -442,7 +465,11 @@ def class_of_state(row) -> int:
     if row['diffuse'] > 0.5: return 1
     return 5
 
-def state_of_row(row, stars: np.ndarray, rng: np.random.Generator) -> SkyState:
+def state_of_row(
+    row,                       # a row of `simulate_sky` (time, activity components, arc_north_km, cover, moon)
+    stars: np.ndarray,         # (n, 3) star field of the night, as from `random_stars`
+    rng: np.random.Generator,  # for the noise grids of diffuse aurora and cloud
+) -> SkyState:
     "The `SkyState` of a simulated moment (a row of `simulate_sky`), with the night's star field."
     s = SkyState(airglow=1.0, stars=stars)
     if row['arc'] > 0.05:
@@ -461,7 +488,12 @@ def state_of_row(row, stars: np.ndarray, rng: np.random.Generator) -> SkyState:
     return s
 
 # %% ../nbs/05_synth.ipynb #86810c78
-def write_iaga2002(path, df: pd.DataFrame, loc: str, interval='1-minute'):
+def write_iaga2002(
+    path,                  # file to write (str or Path; folders are created)
+    df: pd.DataFrame,      # one station's rows of `simulate_sky`: time, x_nT, y_nT, z_nT
+    loc: str,              # station (IAGA) code; name and position from STATIONS when known
+    interval='1-minute',   # value of the 'Data Interval Type' header (rows are written as given)
+):
     "Write XYZ (columns x_nT, y_nT, z_nT; NaN -> 99999.00) of one station as an IAGA-2002 file."
     st = STATIONS.get(loc, {})
     hdr = [('Format', 'IAGA-2002'), ('Source of Data', 'tame.synth (synthetic)'), ('Station Name', st.get('name', loc)),
@@ -479,29 +511,46 @@ def write_iaga2002(path, df: pd.DataFrame, loc: str, interval='1-minute'):
         lines.append(f'{ti:%Y-%m-%d %H:%M:%S}.000 {ti.day_of_year:03d}    ' + ''.join(f'{x:10.2f}' for x in v))
     with atomic_write(path, 'w') as f: f.write('\n'.join(lines) + '\n')
 
-def write_image_txt(path, df: pd.DataFrame, locations):
-    "Write the Tromsø/IMAGE fixed-width layout: `YYYY MM DD HH MM SS` then X Y Z (nT, 99999.9 missing) per station."
+def write_image_txt(
+    path,                 # file to write (str or Path; folders are created)
+    df: pd.DataFrame,     # rows of `simulate_sky` of all stations: time, loc, x_nT, y_nT, z_nT
+    locations,            # station codes (three letters), in column order
+):
+    "Write IMAGE's fixed-width text layout (TAME's read_fwf widths): header, dashes, then X Y Z (nT, 99999.9 missing) per station."
+    if any(len(l) != 3 for l in locations): raise ValueError(f'IMAGE station codes have three letters: {list(locations)}')
     wide = df.pivot(index='time', columns='loc', values=['x_nT', 'y_nT', 'z_nT'])
-    lines = ['# IMAGE magnetometer data (synthetic, tame.synth); columns: YYYY MM DD HH MM SS then X Y Z [nT] per station',
-             '# stations: ' + ' '.join(locations)]
+    w = [4, 3, 3, 3, 3, 3, 11] + [8] * (3 * len(locations) - 1)      # cells: the first value 11 wide, the others 8
+    cells = lambda fields: ''.join(f'{x:>{k}}' for x, k in zip(fields, w))
+    lines = [cells(['YYYY', 'MM', 'DD', 'HH', 'MM', 'SS'] + [f'{l} {c}' for l in locations for c in 'XYZ']),
+             cells(['----', '--', '--', '--', '--', '--'] + ['-------'] * (3 * len(locations)))]
     for t, row in wide.iterrows():
         v = [row[(c, l)] for l in locations for c in ('x_nT', 'y_nT', 'z_nT')]
-        lines.append(f'{t:%Y %m %d %H %M %S}' + ''.join(f'{(x if np.isfinite(x) else 99999.9):9.1f}' for x in v))
+        lines.append(cells(f'{t:%Y %m %d %H %M %S}'.split() + [f'{(x if np.isfinite(x) else 99999.9):.1f}' for x in v]))
     with atomic_write(path, 'w') as f: f.write('\n'.join(lines) + '\n')
 
-def write_pangaea_tab(path, df: pd.DataFrame, loc: str):
-    "Write a PANGAEA ceilometer `.tab` file: comment block, then `Date/Time<TAB>CBH [m]` (empty = no cloud)."
+def write_pangaea_tab(
+    path,                 # file to write (str or Path; folders are created)
+    df: pd.DataFrame,     # one station's rows: time, cbh_m (NaN or inf: no cloud); optional cloud ('missing': no measurement)
+    loc: str,             # station code; its name from STATIONS when known
+):
+    "Write a PANGAEA ceilometer `.tab` file: comment block, then `Date/Time<TAB>CBH [m]` (no cloud: 32767, missing: empty)."
     st = STATIONS.get(loc, {})
     hdr = ['/* DATA DESCRIPTION:', f'Citation:\tSynthetic ceilometer record, {st.get("name", loc)} (tame.synth)',
            'Parameter(s):\tDATE/TIME (Date/Time) * GEOCODE', '\tCloud base height (CBH) [m]', 'License:\tCC-BY-4.0', '*/',
            'Date/Time\tCBH [m]']
-    rows = [f'{t:%Y-%m-%dT%H:%M}\t' + ('' if not np.isfinite(h) else f'{h:.0f}') for t, h in zip(df['time'], df['cbh_m'])]
+    missing = df['cloud'].eq('missing').to_numpy() if 'cloud' in df else np.zeros(len(df), bool)
+    rows = [f'{t:%Y-%m-%dT%H:%M}\t' + ('' if m else f'{h:.0f}' if np.isfinite(h) else '32767')   # 32767: TAME's "cloud free"
+            for t, h, m in zip(df['time'], df['cbh_m'], missing)]
     with atomic_write(path, 'w') as f: f.write('\n'.join(hdr + rows) + '\n')
 
 # %% ../nbs/05_synth.ipynb #d9b83b31
 ASIM_PATTERN = '{loc}/{wavelength}/{t:%Y}/{t:%Y%m%d}/ut{t:%H}/{loc}_{t:%Y%m%d_%H%M%S}_{wavelength}_cal.png'
 
-def asim_file_name(loc: str, wavelength: int, t: pd.Timestamp) -> str:
+def asim_file_name(
+    loc: str,             # station code (written in lower case)
+    wavelength: int,      # emission line, Å
+    t: pd.Timestamp,      # UTC time of the image
+) -> str:                 # path relative to the archive's asim/ folder
     "Relative path of an image in the UiO-style archive layout (station in lower case)."
     return ASIM_PATTERN.format(loc=loc.lower(), wavelength=int(wavelength), t=t)
 
@@ -512,17 +561,20 @@ def _asim_frame(job):
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, mode=None) as tmp_path: Image.fromarray(counts).save(tmp_path, format='PNG', compress_level=1)
 
-def make_asim_archive(dest: str | Path,                   # archive root (created)
-                      start='2010-11-25 18:00', end='2010-11-26 06:00',  # UTC range of the images (naive = UTC)
-                      locations=('NYA', 'LYR'),            # station codes (see STATIONS)
-                      cadence_s: int = 120,                # one image per station and wavelength every cadence_s
-                      seed: int = 0,
-                      wavelengths=(5577, 6300),            # Å
-                      size: int = 256,                     # image side, px
-                      magn_dt_s: int = 60,                 # magnetometer cadence, s
-                      n_jobs: int | None = None,           # worker processes for the images (None: all cores)
-                      progress: bool = True,
-                     ) -> dict:
+# %% ../nbs/05_synth.ipynb #ec198eb2
+def make_asim_archive(
+    dest: str | Path,                   # archive root (created)
+    start='2010-11-25 18:00',           # time of the first image, UTC (naive = UTC)
+    end='2010-11-26 06:00',             # end of the images' range, exclusive
+    locations=('NYA', 'LYR'),           # station codes (see STATIONS)
+    cadence_s: int = 120,               # one image per station and wavelength every cadence_s
+    seed: int = 0,                      # the same seed writes the same archive
+    wavelengths=(5577, 6300),           # Å
+    size: int = 256,                    # image side, px
+    magn_dt_s: int = 60,                # magnetometer cadence, s
+    n_jobs: int | None = None,          # worker processes for the images (None: all cores)
+    progress: bool = True,              # show a progress bar for the images
+) -> dict:                              # root, asim, magn, ceil (Paths) and truth (DataFrame, one row per image)
     "Write a synthetic raw all-sky archive with magnetometer and ceilometer files; returns the paths and the truth table."
     dest = Path(dest)
     if cadence_s % magn_dt_s: raise ValueError(f"cadence_s ({cadence_s}) must be a multiple of magn_dt_s ({magn_dt_s})")
@@ -551,8 +603,7 @@ def make_asim_archive(dest: str | Path,                   # archive root (create
                 truth.append(dict(time=row['time'], loc=loc, wavelength=wvl, file=rel, class6=class_of_state(row),
                                   arc=row['arc'], discrete=row['discrete'], diffuse=row['diffuse'], cover=row['cover'],
                                   cbh_m=row['cbh_m'], moon_alt_deg=row['moon_alt_deg'], x_nT=row['x_nT']))
-    from tame import synth   # importable worker (see make_oath_like)
-    run_jobs(synth._asim_frame, jobs, n_jobs, 'all-sky images', progress)
+    parallel_map('tame.synth:_asim_frame', [(j,) for j in jobs], n_jobs=n_jobs, desc='all-sky images', progress=progress)
     truth = pd.DataFrame(truth)
     with atomic_write(dest / 'truth.csv', 'w') as f: truth.to_csv(f, index=False)
     return dict(root=dest, asim=dest / 'asim', magn=dest / 'magn', ceil=dest / 'ceil', truth=truth)

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""The package's floors, read from its imports (ast only: nothing is imported).
+
+Fails when a module of `tame/` imports one on its own or a higher floor (so there can be no import circle),
+when a function imports from `tame` (only `cli.py` and the lazy top-level API in `__init__.py` may),
+when a floor that reads files loads torch or scikit-learn, when `log` is exported, when a public
+definition has no docstring or a public parameter no docment, or when a notebook's export cell is over 60 lines.
+Usage: python .ci/check_layout.py [--report]
+"""
+import ast, json, re, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# bottom to top; a module may import only modules on a lower floor
+FLOORS = [['core'], ['parallel'], ['hdf'], ['synth'], ['oath', 'archives', 'sources'], ['tame2022'], ['store'],
+          ['backbones'], ['features'], ['protocols'], ['benchmark'], ['classifier'], ['preprocess'], ['convert'],
+          ['analysis'], ['cli']]
+COMPAT = {'asim', 'dist', 'provider', 'legacy'}   # old paths: re-export with a DeprecationWarning, imported by nobody
+NO_HEAVY = {'core', 'parallel', 'oath', 'archives', 'hdf', 'sources', 'tame2022', 'store'}
+HEAVY = {'torch', 'torchvision', 'timm', 'sklearn'}
+LOCAL_OK = {'cli', '__init__'}
+MAX_CELL = 60
+floor = {m: i for i, ms in enumerate(FLOORS) for m in ms}
+
+
+def tame_imports(mod: str, tree: ast.Module):
+    "(imported tame module, line, inside a function?) for every import of the package in `tree`."
+    funcs = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(f)}
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level == 1: names = [base.split('.')[0]] if base else [a.name for a in node.names]
+            elif base == 'tame': names = [a.name for a in node.names]
+            elif base.startswith('tame.'): names = [base.split('.')[1]]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split('.')[1] for a in node.names if a.name.startswith('tame.')]
+            names += ['__init__' for a in node.names if a.name == 'tame']
+        for n in names: yield n, node.lineno, id(node) in funcs
+
+
+def heavy_imports(tree: ast.Module):
+    for node in ast.walk(tree):
+        mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ''] if isinstance(node, ast.ImportFrom) and not node.level else []
+        for m in mods:
+            if m.split('.')[0] in HEAVY: yield m, node.lineno
+
+
+def docs_report(tree: ast.Module, src: list[str]):
+    "Public definitions without a docstring; public parameters, and those without a docment (a comment on its own line)."
+    nodoc, params, undoc = [], 0, []
+    def params_of(fn, owner):
+        nonlocal params
+        a = fn.args
+        for p in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
+            if p.arg in ('self', 'cls') or p.arg.startswith('_'): continue
+            params += 1
+            if p.lineno == fn.lineno or '#' not in src[p.lineno - 1][p.col_offset:]: undoc.append(f'{owner}{fn.name}({p.arg})')
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith('_'): continue
+        if not ast.get_docstring(node): nodoc.append(node.name)
+        if isinstance(node, ast.FunctionDef): params_of(node, ''); continue
+        for m in node.body:
+            if not isinstance(m, ast.FunctionDef) or (m.name.startswith('_') and m.name != '__init__'): continue
+            if m.name != '__init__' and not ast.get_docstring(m): nodoc.append(f'{node.name}.{m.name}')
+            params_of(m, node.name + '.')
+    return nodoc, params, undoc
+
+
+def main(report: bool = False) -> int:
+    errors, edges, totals = [], [], [0, 0]
+    undoc_all, nodoc_all = [], []
+    for path in sorted((ROOT / 'tame').glob('*.py')):
+        mod = path.stem
+        if mod == '_modidx': continue
+        text = path.read_text()
+        tree = ast.parse(text)
+        src = text.splitlines()
+        if mod in COMPAT:
+            if not re.search(r'DeprecationWarning', text): errors.append(f'tame/{mod}.py: an old module path must warn (DeprecationWarning)')
+            continue
+        if mod != '__init__' and mod not in floor:
+            errors.append(f'tame/{mod}.py: not on any floor: add it to FLOORS in .ci/check_layout.py'); continue
+        for dep, line, local in tame_imports(mod, tree):
+            if dep == mod: continue
+            edges.append((mod, dep))
+            if dep in COMPAT: errors.append(f'tame/{mod}.py:{line}: imports the old path tame.{dep}')
+            if local and mod not in LOCAL_OK: errors.append(f'tame/{mod}.py:{line}: function-local import of tame.{dep} (import it at the top, from a lower floor)')
+            if mod in floor and dep in floor and floor[dep] >= floor[mod]:
+                errors.append(f'tame/{mod}.py:{line}: imports tame.{dep}, which is on floor {floor[dep]}, not below {mod} (floor {floor[mod]})')
+            if mod in floor and dep == '__init__': errors.append(f'tame/{mod}.py:{line}: imports the package itself (import the module that defines the name)')
+        if mod in NO_HEAVY:
+            for m, line in heavy_imports(tree): errors.append(f'tame/{mod}.py:{line}: imports {m}; the file-format floors must not need torch or scikit-learn')
+        if mod != '__init__':
+            allnames = next((n.value for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') == '__all__'), None)
+            if allnames is not None and 'log' in ast.literal_eval(allnames): errors.append(f'tame/{mod}.py: `log` is in __all__ (make it private: _log)')
+            if not ast.get_docstring(tree): errors.append(f'tame/{mod}.py: no module docstring')
+            nodoc, p, undoc = docs_report(tree, src)
+            totals[0] += p; totals[1] += p - len(undoc); undoc_all += [f'{mod}.{u}' for u in undoc]; nodoc_all += [f'{mod}.{n}' for n in nodoc]
+    init = (ROOT / 'tame' / '__init__.py').read_text()
+    if not ast.get_docstring(ast.parse(init)) and '\n__doc__ = ' not in init: errors.append('tame/__init__.py: no docstring (tame.__doc__)')
+    for n in nodoc_all: errors.append(f'{n}: public definition without a docstring')
+    for n in undoc_all: errors.append(f'{n}: public parameter without a docment')
+    # export cells
+    longest = (0, '')
+    for nb in sorted((ROOT / 'nbs').rglob('*.ipynb')):
+        if '.ipynb_checkpoints' in nb.parts: continue
+        for i, c in enumerate(json.loads(nb.read_text())['cells']):
+            if c['cell_type'] != 'code': continue
+            lines = ''.join(c['source']).splitlines()
+            if not any(re.match(r'#\|\s*export', l) for l in lines[:3]): continue
+            n = len(lines)
+            if n > longest[0]: longest = (n, f'{nb.relative_to(ROOT)} cell {i}')
+            if n > MAX_CELL: errors.append(f'{nb.relative_to(ROOT)}: export cell {i} has {n} lines (at most {MAX_CELL}: split it, show each part)')
+    used = sorted({floor[m] for m in floor})
+    print(f'floors: {len(FLOORS)} defined; import edges: {len(set(edges))}; longest export cell: {longest[0]} lines ({longest[1]}); '
+          f'docments: {totals[1]} of {totals[0]} public parameters; public definitions without docstring: {len(nodoc_all)}')
+    if report:
+        for a, b in sorted(set(edges)): print(f'  {a} -> {b}')
+    for e in errors: print('LAYOUT:', e)
+    return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main('--report' in sys.argv))
