@@ -129,18 +129,18 @@ def lock_file(
 ):
     "Hold an exclusive lock on `path` while the block runs; if another process holds it, wait or raise `LockedError`."
     try: import fcntl
-    except ImportError: yield; return                       # Windows: no flock
+    except ImportError: yield; return                       # Windows: no POSIX locks
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
+        try: fcntl.lockf(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except (BlockingIOError, PermissionError):        # EAGAIN or EACCES: someone else holds it
             holder = os.pread(fd, 4096, 0).decode('utf-8', 'replace').strip() or 'another process'
             raise LockedError(f"{what or path} is being written by {holder} (lock: {path}); wait for it to finish or stop it") from None
         info = f'pid {os.getpid()} on {socket.gethostname()} since {time.strftime("%Y-%m-%d %H:%M:%S")}'
         os.ftruncate(fd, 0); os.pwrite(fd, info.encode(), 0)
         try: yield
-        finally: os.ftruncate(fd, 0); fcntl.flock(fd, fcntl.LOCK_UN)
+        finally: os.ftruncate(fd, 0); fcntl.lockf(fd, fcntl.LOCK_UN)
     finally: os.close(fd)
 
 # %% ../nbs/00_core.ipynb #b476f80b
