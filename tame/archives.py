@@ -22,10 +22,7 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from .core import DataFormatError, data_dir, get_logger
-
-try: import fcntl                  # POSIX: one download per folder (see `_dest_lock`)
-except ImportError: fcntl = None   # Windows: no lock
+from .core import DataFormatError, LockedError, data_dir, get_logger, lock_file
 
 # %% auto #0
 __all__ = ['OATH_URL', 'ARCHIVE_MAX_BYTES', 'ARCHIVE_MAX_MEMBERS', 'MARKER', 'DownloadError', 'check_member_name',
@@ -252,13 +249,13 @@ _LABELS = Path('classifications') / 'classifications.csv'
 
 @contextmanager
 def _dest_lock(dest: Path):
-    "Hold an exclusive lock on `dest/.tame_download.lock` while downloading into `dest` (POSIX; no lock without fcntl)."
-    if fcntl is None: yield; return
-    with open(dest / '.tame_download.lock', 'a') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _log.warning(f'{dest}: another download into this folder is running; waiting for it'); fcntl.flock(f, fcntl.LOCK_EX)
-        yield
+    "One download per folder: `tame.core.lock_file` on `dest/.tame_download.lock`; a second one says so and waits."
+    path, what = dest / '.tame_download.lock', f'the download into {dest}'
+    try:
+        with lock_file(path, what): yield
+        return
+    except LockedError as e: _log.warning(f'{e}; waiting for it')
+    with lock_file(path, what, wait=True): yield
 
 def _write_marker(dest: Path, record: dict):
     "Write the completion marker atomically."
