@@ -22,6 +22,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = cfg.get('requirements', '').split()
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 dist_requirements = (cfg.get('dist_requirements') or '').split()
+fast_requirements = (cfg.get('fast_requirements') or '').split()
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -41,7 +42,7 @@ setuptools.setup(
     package_data={'tame': ['data/*', 'data/**/*']},
     install_requires=requirements,
     # the tests exercise the Dask path too, so the dev extra includes the dist extra
-    extras_require={'dev': dev_requirements + dist_requirements, 'dist': dist_requirements},
+    extras_require={'dev': dev_requirements + dist_requirements, 'dist': dist_requirements, 'fast': fast_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

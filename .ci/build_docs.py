@@ -3,7 +3,8 @@
 without Quarto, from nbdev's processed notebooks (show_doc signatures, hidden cells removed) with nbconvert, each
 page with a navigation sidebar.
 
-Usage: python .ci/build_docs.py [OUT]   (default OUT: _docs/offline). Runs nbdev_proc_nbs first.
+Usage: python .ci/build_docs.py [OUT]   (default OUT: _docs/offline). Runs nbdev's notebook processing first
+(nbdev_proc_nbs's steps, without its Quarto installer, which would `pip install -e` into the active environment).
 Fails when a notebook holds an error output (the executed notebooks are the source of the figures).
 """
 import html, json, re, subprocess, sys
@@ -21,6 +22,20 @@ h1.title{margin-bottom:4px}p.description{color:#555;font-size:17px;margin-top:0}
 .jp-OutputArea-output pre{background:#fff;border:none}img{max-width:100%}table{border-collapse:collapse;font-size:13px}
 td,th{border:1px solid #ddd;padding:3px 6px}.jp-InputPrompt,.jp-OutputPrompt{display:none}"""
 
+# nbdev_proc_nbs without its Quarto check: when Quarto is missing, nbdev "installs" it and then runs
+# `pip install -e .[dev]` into whatever environment is active. Building the docs must not install anything,
+# so nbdev's installer is replaced by one that fails, and the steps of nbdev's _pre_docs run one by one.
+PROC = """
+import nbdev.quarto as q, nbdev.doclinks
+def _refuse(*a, **k): raise SystemExit('build_docs: nbdev tried to install Quarto / pip install -e; refused')
+q.install.__wrapped__ = q.install_quarto.__wrapped__ = _refuse
+q.refresh_quarto_yml()
+nbdev.doclinks._build_modidx()
+cfg = q.get_config()
+q.nbdev_sidebar.__wrapped__(path=cfg.nbs_path)
+q.proc_nbs(cfg.nbs_path, n_workers=0, force=True)   # in this process: a -c script cannot be re-imported by spawned workers
+"""
+
 def frontmatter(nb):
     import yaml
     for c in nb.cells:
@@ -33,7 +48,7 @@ def frontmatter(nb):
 
 def main(out=None):
     out = Path(out or ROOT / '_docs' / 'offline')
-    subprocess.run(['nbdev_proc_nbs'], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, '-c', PROC], cwd=ROOT, check=True)
     proc = ROOT / '_proc'
     nbs = sorted(p for p in proc.rglob('*.ipynb') if not any(s.startswith(('_', '.')) for s in p.relative_to(proc).parts))
     pages, errors = [], []

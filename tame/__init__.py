@@ -27,6 +27,13 @@ def __getattr__(name):
     if name in _LAZY: return getattr(_importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
 
+_MODULES = ('core', 'parallel', 'hdf', 'synth', 'oath', 'archives', 'sources', 'tame2022', 'store', 'backbones', 'features',
+            'protocols', 'benchmark', 'classifier', 'preprocess', 'convert', 'analysis', 'cli')
+
+def __dir__():
+    "`dir(tame)`: the lazy public names and the modules, next to what is already loaded (PEP 562)."
+    return sorted(set(globals()) | set(_LAZY) | set(_MODULES))
+
 # %% ../nbs/01_api.ipynb #b4300d47
 _OLD_PATHS = {'tame.asim': ('tame.preprocess',), 'tame.dist': ('tame.parallel', 'tame.preprocess'),
               'tame.provider': ('tame.store', 'tame.core'), 'tame.legacy': ('tame.tame2022', 'tame.archives', 'tame.convert')}

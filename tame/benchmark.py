@@ -214,6 +214,16 @@ def pareto_front(
         keep[i] = not np.any((runtime <= runtime[i]) & (accuracy >= accuracy[i]) & ((runtime < runtime[i]) | (accuracy > accuracy[i])))
     return keep
 
+def _log_axis_125(ax, x):
+    "Log x axis with ticks at 1, 2, 5 x 10^k labelled as plain numbers, limits on such values (no colliding minor labels)."
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    def snap(v, up):
+        k = np.floor(np.log10(v)); c = np.array([1, 2, 5, 10]) * 10 ** k
+        return c[c >= v].min() if up else c[c <= v].max()
+    ax.set_xscale('log'); ax.set_xlim(snap(np.min(x) / 1.15, False), snap(np.max(x) * 1.15, True))
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}')); ax.xaxis.set_minor_formatter(NullFormatter())
+
 def plot_accuracy_runtime(
                           results: pd.DataFrame,                    # from `evaluate_networks`; only rows with status 'ok' plotted
                           fname: str | os.PathLike | None = None,  # also save the figure here (150 dpi, folders created)
@@ -230,7 +240,7 @@ def plot_accuracy_runtime(
     ax.plot(f.s_per_image * 1000, f.acc6_mean, '--', color='C3', label='Pareto front')
     for _, row in r.iterrows():
         ax.annotate(row.backbone, (row.s_per_image * 1000, row.acc6_mean), fontsize=7, xytext=(4, 3), textcoords='offset points')
-    ax.set_xscale('log'); ax.set_xlabel('runtime per image [ms] (feature extraction, this machine)')
+    _log_axis_125(ax, r.s_per_image * 1000); ax.set_xlabel('runtime per image [ms] (feature extraction, this machine)')
     ax.set_ylabel(f'6-class accuracy ({r.protocol.iloc[0]} protocol)')
     ax.set_title('Accuracy against runtime of ImageNet networks on OATH-type images', fontsize=10)
     ax.legend(fontsize=8); ax.grid(alpha=0.3, which='both')

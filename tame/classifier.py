@@ -39,16 +39,18 @@ from .archives import download_oath, extract_7z
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, DataFormatError, atomic_write, classifier_file, get_logger, tame_version
 from .features import FeatureExtractor
 from .oath import oath_table, read_split
-from .sources import IMAGE_SUFFIXES
-from .protocols import acc2_from_confusion, grouped_splits, night_groups, oath_splits, tame_splits
+from .sources import IMAGE_SUFFIXES, check_image_shapes
+from . import synth as _synth
+from .protocols import acc2_from_confusion, confusion2, grouped_splits, night_groups, oath_splits, plot_confusion, tame_splits
 from .sources import read_themis_cdf
 
 # %% auto #0
 __all__ = ['LINEAR_C', 'RBF_C', 'RBF_GAMMA', 'ALLOWED_TYPES', 'MAX_CLASSIFIER_BYTES', 'MAX_ZIP_MEMBERS', 'TAME_CLASSIFIER_NAMES',
-           'svm_pipeline', 'SvmSearch', 'svm_hyper_parameters', 'plot_svm_search', 'FitReport', 'fit_oath_features',
-           'nested_report', 'tame2022_test_block', 'tame2022_search', 'fit_tame2022', 'ClassifierFileError',
-           'save_classifier', 'feature_size', 'load_classifier', 'tame_classifier_files', 'AsimClassifier',
-           'image_items', 'class_probabilities']
+           'SYNTH_MARKER', 'svm_pipeline', 'SvmSearch', 'svm_hyper_parameters', 'plot_svm_search', 'FitReport',
+           'fit_oath_features', 'nested_report', 'plot_svm_summary', 'tame2022_test_block', 'tame2022_search',
+           'fit_tame2022', 'ClassifierFileError', 'save_classifier', 'feature_size', 'load_classifier',
+           'tame_classifier_files', 'tame_other_files', 'AsimClassifier', 'synthetic_oath_info', 'image_items',
+           'class_probabilities']
 
 # %% ../nbs/35_classifier.ipynb #9bbeafce
 _log = get_logger('classifier')
@@ -70,6 +72,7 @@ class SvmSearch:
     table: pd.DataFrame     # one row per setting: C (and gamma), mean and std accuracy over the splits
     best: dict              # best setting by 6-class accuracy
     best_score: float
+    splits: int | None = None   # number of (train, test) splits each setting was scored on
 
 def svm_hyper_parameters(
     X,                          # (N, F) feature rows
@@ -83,14 +86,15 @@ def svm_hyper_parameters(
     Cs = (LINEAR_C if kernel == 'linear' else RBF_C) if Cs is None else np.asarray(Cs, float)
     grid = {'svm__C': Cs} if kernel == 'linear' else {'svm__C': Cs, 'svm__gamma': RBF_GAMMA}
     if kernel not in ('linear', 'rbf'): raise ValueError(f"kernel must be 'linear' or 'rbf', got {kernel!r}")
-    gs = GridSearchCV(svm_pipeline(kernel), grid, cv=list(cv), n_jobs=n_jobs, scoring='accuracy', refit=False).fit(X, y)
+    cv = list(cv)
+    gs = GridSearchCV(svm_pipeline(kernel), grid, cv=cv, n_jobs=n_jobs, scoring='accuracy', refit=False).fit(X, y)
     if n_jobs not in (None, 1):   # joblib keeps its worker processes for 5 idle minutes, holding memory: release them now
         from joblib.externals.loky import get_reusable_executor
         get_reusable_executor().shutdown(wait=True)
     t = pd.DataFrame(gs.cv_results_['params']).rename(columns=lambda c: c.replace('svm__', ''))
     t['acc6_mean'], t['acc6_std'] = gs.cv_results_['mean_test_score'], gs.cv_results_['std_test_score']
     best = {k.replace('svm__', ''): v for k, v in gs.best_params_.items()}
-    return SvmSearch(kernel, t, best, float(gs.best_score_))
+    return SvmSearch(kernel, t, best, float(gs.best_score_), len(cv))
 
 # %% ../nbs/35_classifier.ipynb #dd9f66d6
 def plot_svm_search(
@@ -105,14 +109,15 @@ def plot_svm_search(
         t = t.sort_values('C')
         ax.errorbar(t.C, t.acc6_mean, yerr=t.acc6_std, fmt='o-', ms=3, capsize=2)
         ax.set_xscale('log'); ax.set_xlabel('C'); ax.set_ylabel('6-class accuracy')
-        ax.axvline(search.best['C'], color='C3', ls='--', label=f"best C = {search.best['C']:.2g}"); ax.legend(fontsize=8)
+        ax.axvline(search.best['C'], color='C3', ls='--', label=f"highest mean at C = {search.best['C']:.2g}"); ax.legend(fontsize=8)
     else:
         m = t.pivot(index='gamma', columns='C', values='acc6_mean')
         im = ax.imshow(m.to_numpy(), origin='lower', aspect='auto', cmap='viridis')
         ax.set_xticks(range(len(m.columns))[::3], [f'{c:.2g}' for c in m.columns[::3]]); ax.set_xlabel('C')
         ax.set_yticks(range(len(m.index))[::3], [f'{g:.0e}' for g in m.index[::3]]); ax.set_ylabel('gamma')
         ax.figure.colorbar(im, ax=ax, label='6-class accuracy')
-    ax.set_title(f'SVM ({search.kernel}) hyper-parameters: best {search.best_score:.3f}', fontsize=10)
+    over = f" over {search.splits} split{'s' if search.splits != 1 else ''}" if search.splits else ' over the splits'
+    ax.set_title(f'{search.kernel} SVM: mean 6-class test accuracy{over}' + (' (± std)' if search.kernel == 'linear' else ''), fontsize=10)
     return ax
 
 # %% ../nbs/35_classifier.ipynb #0fb69c24
@@ -178,6 +183,26 @@ def nested_report(
     sel = 'fixed C' if len(Cs) == 1 else f'nested: C by grid search on {inner_splits} inner folds of each training part'
     return FitReport(np.array(acc6), np.array(acc2), cm, rep, protocol, sel, np.array(chosen))
 
+# %% ../nbs/35_classifier.ipynb #5d062db2
+def plot_svm_summary(
+    search: SvmSearch,           # the linear C search (`svm_hyper_parameters`)
+    report: FitReport,           # scores whose confusion matrix is drawn (e.g. `AsimClassifier.fit_report`)
+    rbf: SvmSearch | None = None,  # the RBF map (None: that panel is left out)
+):                               # the matplotlib Figure
+    "The SVM search and the report's row-normalised confusion matrices (6 and 2 classes) in one figure."
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(2, 2, figsize=(10, 8))
+    plot_svm_search(search, axs[0, 0])
+    if rbf is not None: plot_svm_search(rbf, axs[0, 1])
+    else: axs[0, 1].set_visible(False)
+    n = len(report.acc6)
+    what = f"{report.protocol or 'test splits'}{' (' + report.selection.split(':')[0] + ')' if report.selection else ''}"
+    norm = f'counts summed over {n} test split{"s" if n != 1 else ""}, each row divided by its total'
+    plot_confusion(report.confusion, title=f'6 classes, {what}:\n{norm}', ax=axs[1, 0])
+    plot_confusion(confusion2(report.confusion), title=f'2 classes (aurora / no aurora), {what}:\n{norm}', ax=axs[1, 1])
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/35_classifier.ipynb #33c3a8d6
 def tame2022_test_block(
     y,              # (N,) class6 ids, rows in file order
@@ -210,7 +235,7 @@ def tame2022_search(
         a = [float((SVC(kernel='linear', C=c).fit(X[tr], y[tr]).predict(X[te]) == y[te]).mean()) for tr, te in tame_splits(len(y), n_splits)]
         rows.append(dict(C=float(c), acc6_mean=np.mean(a), acc6_std=np.std(a)))
         if np.mean(a) > top: best, top = float(c), float(np.mean(a))
-    return SvmSearch('linear', pd.DataFrame(rows), {'C': best}, top)
+    return SvmSearch('linear', pd.DataFrame(rows), {'C': best}, top, n_splits)
 
 def fit_tame2022(
     X,                # (N, F) raw feature rows, in file order
@@ -458,6 +483,33 @@ def _convert_hint(missing: Path, found: list[Path]) -> str:
             f"runs its code; SHA-256 {_sha256(f)}), convert it once with AsimClassifier.from_tame_pickle({str(f)!r}, "
             f"trust=True, torch_path={str(missing.parent)!r})")
 
+def tame_other_files(
+    folder: str | os.PathLike,   # a folder (`torch_path`, or TAME's data folder)
+) -> dict[str, list[Path]]:      # 'oath_features', 'times', 'months': the files of each kind found (not in sub-folders)
+    "TAME's other files in a folder: its OATH feature table, its network timing table and its monthly `YYYYMM.hdf` files."
+    folder = Path(folder)
+    if not folder.is_dir(): return {}
+    found = {'oath_features': [folder / 'oath_features.csv'], 'times': [folder / 'times.csv'],
+             'months': sorted(folder.glob('[0-9]' * 6 + '.hdf'))}
+    return {k: [p for p in v if p.is_file()] for k, v in found.items() if any(p.is_file() for p in v)}
+
+def _other_hint(folder: Path, other: dict) -> str:
+    "What each of TAME's other files is, and the tame call that reads or replaces it (one line)."
+    out = []
+    if 'oath_features' in other:
+        out.append(f"oath_features.csv is TAME's shufflenet features of the OATH images; tame does not read it but recomputes "
+                   f"them: AsimClassifier.from_oath(OATH_DIR, backbone='tame2022:shufflenet_v2_x1_0', fit='tame2022') "
+                   f"(`tame train OATH_DIR --backbone tame2022:shufflenet_v2_x1_0`)")
+    if 'times' in other:
+        out.append("times.csv is TAME's table of networks' run times and accuracies; tame does not read it: "
+                   "`tame benchmark OATH_DIR` (tame.benchmark.evaluate_networks) makes tame's")
+    if 'months' in other:
+        m = other['months']
+        names = ', '.join(p.name for p in m[:3]) + (f' and {len(m) - 3} more' if len(m) > 3 else '')
+        out.append(f"{names} {'are' if len(m) > 1 else 'is'} TAME's monthly data: read as they are with "
+                   f"Provider({str(folder)!r}), or convert with `tame convert-tame {folder} DEST` (tame.convert.convert_tame)")
+    return "TAME's files are here too: " + '; '.join(out) if out else ''
+
 # %% ../nbs/35_classifier.ipynb #3e83f82d
 class AsimClassifier:
     "Classify all-sky images with a pretrained backbone and a fitted SVM (TAME's AsimClassifier)."
@@ -471,16 +523,21 @@ class AsimClassifier:
         self.model_file = Path(model_file) if model_file else classifier_file(torch_path)
         self.torch_path = self.model_file.parent
         if not self.model_file.is_file():
-            tame_files = tame_classifier_files(self.torch_path)
-            if tame_files: raise FileNotFoundError(_convert_hint(self.model_file, tame_files))
+            tame_files, other = tame_classifier_files(self.torch_path), tame_other_files(self.torch_path)
+            more = _other_hint(self.torch_path, other)
+            if tame_files: raise FileNotFoundError(_convert_hint(self.model_file, tame_files) + (f'. {more}' if more else ''))
             raise FileNotFoundError(f"no classifier at {self.model_file}: build one with AsimClassifier.from_oath(OATH_DIR, "
-                                    f"torch_path={str(self.torch_path)!r}) or `tame train OATH_DIR`, or pass model_file=")
+                                    f"torch_path={str(self.torch_path)!r}) or `tame train OATH_DIR`, or pass model_file="
+                                    + (f'. {more}' if more else ''))
         self.model, self.meta = load_classifier(self.model_file, backbone, max_bytes=max_bytes)   # checks classes and feature size
         self.batch_size, self.device, self._engine = batch_size, device, None
         self.n_features = int(self.model.n_features_in_)
         labels = self.meta.get('model_classes', list(range(len(CLASSES))))     # the model's labels, in its own order (checked)
         self._ids = {lab: (CLASSES.index(lab) if isinstance(lab, str) else int(lab)) for lab in labels}
         self._cols = [self._ids[lab] for lab in labels]
+        self.classes_ = np.arange(len(CLASSES))        # what `predict` returns, the order of `predict_proba`'s columns
+        self.class_names = list(CLASSES)               # their names: classes_[i] is class_names[i]
+        self._synthetic_warned = False
 
     @property
     def engine(self) -> FeatureExtractor:
@@ -511,13 +568,100 @@ class AsimClassifier:
         if hasattr(self.model, 'predict_proba'): out[:, self._cols] = self.model.predict_proba(X)
         return out
 
-    def predict(self,
-                X: np.ndarray,   # (N, F) feature rows of the classifier's backbone and layer
-               ) -> tuple[np.ndarray, np.ndarray]:
-        "Class probabilities (N, 6) and predicted class ids (N,) of feature rows (the model's own decision)."
-        X = np.asarray(X)
-        if not len(X): return np.zeros((0, len(CLASSES))), np.zeros(0, np.int64)
-        return self.predict_features(X), np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
+# %% ../nbs/35_classifier.ipynb #61c3530c
+SYNTH_MARKER = 'tame_synth.json'    # marker file at the root of a synthetic OATH tree: {"generator": ..., "version": ...}
+_SYNTH_NOTICE = 'Synthetic OATH-like dataset written by tame.synth.make_oath_like.'
+
+def synthetic_oath_info(
+    oath_dir: str | os.PathLike,   # an OATH tree
+) -> dict | None:                  # {'generator', 'version'} for a synthetic tree; None for any other
+    "Whether an OATH tree was written by `tame.synth`: its marker file, or the notice in its classifications.csv."
+    d = Path(oath_dir)
+    version = getattr(_synth, 'VERSION', None) or tame_version()     # tame.synth has no version of its own yet
+    if (d / SYNTH_MARKER).is_file():
+        try: info = json.loads((d / SYNTH_MARKER).read_text(encoding='utf-8')[:10_000])
+        except (ValueError, UnicodeDecodeError): info = {}
+        info = info if isinstance(info, dict) else {}
+        return {'generator': str(info.get('generator', 'tame.synth'))[:200], 'version': str(info.get('version', version))[:50]}
+    try:
+        with open(d / 'classifications' / 'classifications.csv', encoding='utf-8', errors='replace') as f:
+            head = [f.readline(1000) for _ in range(10)]
+    except OSError: return None
+    return {'generator': 'tame.synth.make_oath_like', 'version': version} if any(_SYNTH_NOTICE in h for h in head) else None
+
+@patch
+def _warn_synthetic(self: AsimClassifier):
+    "Log once per classifier that it was fitted on synthetic images."
+    if self.meta.get('trained_on_synthetic') and not self._synthetic_warned:
+        self._synthetic_warned = True
+        _log.warning(f"{self.model_file}: this classifier was fitted on synthetic images ({self.meta.get('synthetic_generator')} "
+                     f"{self.meta.get('synthetic_generator_version')}), not on OATH: use it to test the chain, not to label real images")
+
+@patch
+def __repr__(self: AsimClassifier) -> str:
+    "Backbone, layer, classes, what it was trained on and its accuracy with the protocol that measured it."
+    m = self.meta
+    if m.get('converted_from'): src = f"converted from TAME's pickle {Path(m['converted_from']).name}"
+    elif m.get('trained_on'): src = f"trained on {m['trained_on']}" + (f" ({m['n_images']} images)" if m.get('n_images') else '')
+    else: src = 'training data not recorded'
+    if m.get('trained_on_synthetic'): src += ', SYNTHETIC images (a toy model)'
+    acc = [f"{m[k]:.3f} {name}" for k, name in (('acc6_oath_protocol', 'OATH protocol'), ('acc6_grouped_by_night', 'grouped by night'),
+                                                ('acc6_tame2022_block', 'TAME 2022 test block')) if m.get(k) is not None]
+    sel = m.get('accuracy_selection')
+    accs = ('6-class accuracy ' + ', '.join(acc) + (f" ({sel.split(':')[0]})" if sel else '')) if acc else 'accuracy not recorded'
+    return (f"AsimClassifier(backbone={m['backbone']!r}, layer={m['layer']!r}, classes=[{', '.join(CLASSES)}]; {src}; {accs}; "
+            f"file={str(self.model_file)!r})")
+
+# %% ../nbs/35_classifier.ipynb #0cb5b785
+@patch
+def predict_with_proba(self: AsimClassifier,
+                       X: np.ndarray,   # (N, F) feature rows of the classifier's backbone and layer
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    "Class probabilities (N, 6) and predicted class ids (N,) of feature rows (the model's own decision)."
+    X = np.asarray(X)
+    if not len(X): return np.zeros((0, len(CLASSES))), np.zeros(0, np.int64)
+    return self.predict_features(X), np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
+
+def _is_items(X) -> bool:
+    "Whether X names images (a path, or a list of paths) rather than feature rows."
+    if isinstance(X, (str, os.PathLike)): return True
+    if isinstance(X, (list, tuple)) and X: return all(isinstance(x, (str, os.PathLike)) for x in X)
+    return isinstance(X, np.ndarray) and X.dtype.kind in 'UO' and X.ndim == 1
+
+def _feature_rows(X) -> np.ndarray:
+    "(N, F) float rows of an array, or of a DataFrame's feat_ columns."
+    if isinstance(X, pd.DataFrame):
+        f = X.filter(regex='^feat_')
+        if f.shape[1] == 0: raise ValueError(f"the DataFrame has no feat_ columns (it has {list(X.columns)[:8]}...): pass "
+                                             "feature rows, e.g. Provider.get_asim(..., features=True), or image files")
+        return f.to_numpy()
+    X = np.asarray(X)
+    if X.ndim != 2: raise ValueError(f"feature rows must be a 2-D array (N, F), got shape {X.shape}; or pass image files")
+    return X
+
+@patch
+def predict_proba(self: AsimClassifier,
+                  X,                      # (N, F) feature rows or a DataFrame with feat_ columns; or image files (see above)
+                  kind: str = 'raw',      # images only: 'raw' archive frames or 'oath' images
+                  progress: bool = False, # images only: show the feature engine's progress bar
+                 ) -> np.ndarray:         # (N, 6) probabilities, columns `classes_`; NaN rows for unreadable images
+    "Class probabilities of feature rows or images, as scikit-learn's `predict_proba`."
+    if _is_items(X): return self.classify_images(X, kind=kind, progress=progress)[PROB_COLUMNS].to_numpy()
+    return self.predict_features(_feature_rows(X))
+
+@patch
+def predict(self: AsimClassifier,
+            X,                            # (N, F) feature rows or a DataFrame with feat_ columns; or image files (see above)
+            kind: str = 'raw',            # images only: 'raw' archive frames or 'oath' images
+            progress: bool = False,       # images only: show the feature engine's progress bar
+            return_proba: bool = False,   # also return the probabilities: (probs, ids), what 0.1.0's predict returned
+           ) -> np.ndarray:               # (N,) int64 class ids 0..5 (-1: unreadable image); or (probs, ids)
+    "Predicted class ids of feature rows or images, as scikit-learn's `predict`."
+    if _is_items(X):
+        r = self.classify_images(X, kind=kind, progress=progress)
+        probs, ids = r[PROB_COLUMNS].to_numpy(), r['class6'].to_numpy(np.int64)
+    else: probs, ids = self.predict_with_proba(_feature_rows(X))
+    return (probs, ids) if return_proba else ids
 
 # %% ../nbs/35_classifier.ipynb #031d9650
 def _cdf_items(p: Path) -> list[str]:
@@ -565,11 +709,15 @@ def classify_images(
     batch_size: int | None = None,   # None: the engine's current one (64 at first); kept for later calls; same results
     kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
     progress: bool = True,           # show the feature engine's progress bar
+    fov_radius_frac: float = 0.5,    # raw: field-of-view circle radius as a fraction of the short side (see `tame.features.fov_mask`)
 ) -> pd.DataFrame:
     "One row per image (see `image_items`): the six class probabilities, the predicted label, the aurora probability and a status."
     files = image_items(image_file_list)
+    self._warn_synthetic()
+    if kind == 'raw': check_image_shapes(files, fov_radius_frac)      # one warning per shape far from square, or tiny
     if batch_size is not None and batch_size != self.engine.batch_size: self.engine.batch_size = int(batch_size)
-    feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress)
+    feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress,
+                                **({'fov_radius_frac': fov_radius_frac} if kind == 'raw' else {}))
     res = class_probabilities(self, feats.reset_index(drop=True))
     res.insert(0, 'file', files)
     res['label'] = pd.Series([CLASSES[b] if b >= 0 else '' for b in res.class6], dtype='str')
@@ -633,8 +781,10 @@ def from_oath(
     cv = oath_splits(read_split(oath_dir, len(y)))
     known = table.station.notna() & table.time.notna()
     grouped_by = 'night' if known.all() else f'night ({int((~known).sum())} of unknown origin, each its own group)'
+    synth = synthetic_oath_info(oath_dir)
     meta = dict(backbone=backbone, layer=layer, preprocessing=eng.spec.preprocessing(), kernel='linear', fit=fit,
-                rotated=bool(rotate), trained_on=str(Path(oath_dir).resolve()), n_images=len(y))
+                rotated=bool(rotate), trained_on=str(Path(oath_dir).resolve()), n_images=len(y), trained_on_synthetic=synth is not None,
+                **({'synthetic_generator': synth['generator'], 'synthetic_generator_version': synth['version']} if synth else {}))
     if fit == 'tame2022':
         search = tame2022_search(X, y, Cs) if C is None else None
         C = float(search.best['C']) if search is not None else float(C)
@@ -719,7 +869,7 @@ def class_probabilities(
     "Class probabilities and predicted class of each feature row; NaN and -1 where the row has no usable features."
     ok = (feats['status'] == 'ok').to_numpy() if 'status' in feats else np.ones(len(feats), bool)
     probs, best = np.full((len(feats), len(CLASSES)), np.nan), np.full(len(feats), -1, np.int64)
-    if clf is not None and ok.any(): probs[ok], best[ok] = clf.predict(feats.filter(regex='^feat_').to_numpy()[ok])
+    if clf is not None and ok.any(): probs[ok], best[ok] = clf.predict_with_proba(feats.filter(regex='^feat_').to_numpy()[ok])
     out = pd.DataFrame(probs, columns=PROB_COLUMNS, index=feats.index)
     out['class6'] = best
     return out

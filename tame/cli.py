@@ -18,7 +18,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from .core import atomic_write, get_logger, set_verbosity, tame_version
+from .core import AURORA_IDS, CLASSES, atomic_write, get_logger, set_verbosity, tame_version
 
 # %% auto #0
 __all__ = ['progress_bars', 'HelpFormatter', 'make_parser', 'is_input_error', 'error_line', 'cli_terms', 'main']
@@ -48,6 +48,8 @@ def _cmd_demo(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     _say(f'tame {tame_version()} demo -> {out}')
+    _say('  Every image, label and magnetometer value below is SYNTHETIC (tame.synth): the figures show what tame does on '
+         'made-up skies, not how well it classifies real ones (see the check on genuine images below).')
     bars = getattr(args, 'progress', False)
     oath = make_oath_like(out / 'oath_synth', n_per_class=args.n_per_class, seed=args.seed, difficulty=args.difficulty, progress=bars)
     _say(f'  synthetic OATH-like set: {6 * args.n_per_class} images in {oath}')
@@ -61,32 +63,42 @@ def _cmd_demo(
     # the embedded pretrained backbone, the benchmark against its random-weight control, the SVM classifier
     from tame.backbones import DEFAULT_BACKBONE
     from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, feature_cache_file, plot_accuracy_runtime
-    from tame.classifier import AsimClassifier, plot_svm_search, svm_hyper_parameters
-    from tame.protocols import confusion2, plot_confusion
+    from tame.classifier import AsimClassifier, plot_svm_summary, svm_hyper_parameters
     import matplotlib.pyplot as plt
     bench_csv = out / 'tables' / 'network_benchmark.csv'
     bench = evaluate_networks(oath, [DEFAULT_BACKBONE, DEFAULT_BACKBONE + CONTROL_SUFFIX], cache_dir=out / 'features', out_csv=bench_csv,
                               progress=bars)
     plot_accuracy_runtime(bench, fig_dir / 'accuracy_runtime.png'); plt.close('all')
-    for _, r in bench.iterrows(): _say(f"  {r.backbone}: 6-class accuracy {r.acc6_mean:.3f} (grouped protocol), {1000 * r.s_per_image:.1f} ms/image")
+    for _, r in bench.iterrows():
+        _say(f"  {r.backbone}: 6-class accuracy {r.acc6_mean:.3f} (ridge on its features, whole synthetic nights held out; "
+             f"{6 * args.n_per_class} synthetic images), {1000 * r.s_per_image:.1f} ms/image")
     clf = AsimClassifier.from_oath(oath, torch_path=out / 'torch', features_file=feature_cache_file(oath, DEFAULT_BACKBONE, cache_dir=out / 'features'),
                                    progress=bars)
-    _say(f'  classifier (linear SVM on {DEFAULT_BACKBONE} features): {clf.fit_report!r} -> {clf.model_file}')
+    _say(f'  classifier (linear SVM on {DEFAULT_BACKBONE} features, synthetic images): {clf.fit_report!r} -> {clf.model_file}')
+    _say("    (OATH's own splits are random: frames of one night fall on both sides, so they score higher than nights held out)")
+    _genuine_check(clf)
     X, y, cv = clf.features
     rbf = svm_hyper_parameters(X, y, cv[:1], 'rbf')              # TAME's RBF map, on the first OATH split
-    fig, axs = plt.subplots(2, 2, figsize=(10, 8))
-    plot_svm_search(clf.search, axs[0, 0]); plot_svm_search(rbf, axs[0, 1])
-    plot_confusion(clf.fit_report.confusion, title='6 classes, summed over the OATH splits', ax=axs[1, 0])
-    plot_confusion(confusion2(clf.fit_report.confusion), title='2 classes (aurora / no aurora)', ax=axs[1, 1])
-    fig.tight_layout(); fig.savefig(fig_dir / 'svm.png', dpi=130); fig.savefig(fig_dir / 'svm.pdf'); plt.close('all')
+    fig = plot_svm_summary(clf.search, clf.fit_report, rbf)
+    fig.savefig(fig_dir / 'svm.png', dpi=130); fig.savefig(fig_dir / 'svm.pdf'); plt.close('all')
     _demo_archive(args, out, arch, fig_dir, bars)
     _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
     return 0
 
 # %% ../nbs/90_cli.ipynb #1686a9dd
+def _genuine_check(clf) -> tuple[int, int]:
+    "What a classifier does on the ten genuine OATH images shipped with tame: (called aurora, right 6-class label), printed."
+    from tame.oath import genuine_oath, oath_table
+    g = oath_table(genuine_oath())
+    r = clf.classify_images([str(p) for p in g.path], kind='oath', progress=False)
+    aurora = int(sum(c in AURORA_IDS for c in r.class6)); right = int((r.class6.to_numpy() == g.class6.to_numpy()).sum())
+    _say(f'  the same classifier on the {len(g)} GENUINE OATH images shipped with tame (3 arc, 5 diffuse, 2 discrete; all aurora): '
+         f'{aurora} of {len(g)} called aurora, {right} of {len(g)} with the right 6-class label (chance: {len(g) / 6:.1f})')
+    return aurora, right
+
 def _demo_archive(args, out, arch, fig_dir, bars):
     "The second half of `tame demo`: the archive to monthly files, classified, then the analysis figures."
-    from tame.analysis import DataAnalyzer
+    from tame.analysis import DataAnalyzer, disturbance_scores
     from tame.preprocess import PreProcessor
     from tame.store import Provider
     # the archive: monthly files of features, statistics and class probabilities, magnetometer, ceilometer
@@ -98,36 +110,45 @@ def _demo_archive(args, out, arch, fig_dir, bars):
     recs = recs.merge(arch['truth'][['time', 'loc', 'wavelength', 'class6']].rename(columns={'class6': 'true_class6'}), on=['time', 'loc', 'wavelength'])
     with atomic_write(out / 'tables' / 'archive_classified.csv', 'w') as f: recs.to_csv(f, index=False)
     green = recs[recs.wavelength == 5577]
-    _say(f'  classified {len(recs)} images; agreement with the simulated truth at 557.7 nm: {(green.class6 == green.true_class6).mean():.2f}'
-         f' -> {out / "tables" / "archive_classified.csv"}')
+    _say(f'  classified {len(recs)} raw synthetic frames; agreement with the simulated truth at 557.7 nm: '
+         f'{(green.class6 == green.true_class6).mean():.2f} of {len(green)} (the OATH-like figures above are on cropped, scaled '
+         f'images; these are raw 16-bit frames) -> {out / "tables" / "archive_classified.csv"}')
+    _say('    most frequent confusions (true -> predicted: frames): ' + ', '.join(
+        f'{CLASSES[a]} -> {CLASSES[b] if b >= 0 else "unread"}: {k}' for (a, b), k in
+        green[green.class6 != green.true_class6].groupby(['true_class6', 'class6']).size().sort_values(ascending=False).head(4).items()))
     da = DataAnalyzer(out / 'processed', out / 'torch', fig_dir, asim_path=arch['asim'])
     for loc in args.locations:
         da.make_figures(args.start, args.end, loc)
-        cv = da.models[loc].cv
-        _say(f'  {loc}: magnetic disturbance on held-out nights R² {cv.r2_model.mean():.2f} (brightness only {cv.r2_brightness.mean():.2f})')
+        for recipe, what in (('tame', 'tame: dH, whole nights held out'), ('tame2022', "TAME's set-up: X - mean, 70 % block")):
+            if (loc, recipe) not in da.models: continue
+            r = disturbance_scores(da.models[(loc, recipe)])
+            worse = [b for b in ('brightness', 'persistence') if r[f'skill_vs_{b}'] < 0]
+            _say(f'  {loc}: magnetic disturbance ({what}): held-out R² {r["r2_model"]:.2f} on {r["test_rows"]} rows; brightness only '
+                 f'{r["r2_brightness"]:.2f}, persistence {r["r2_persistence"]:.2f}' + (f'  WARNING: worse than {" and ".join(worse)}' if worse else ''))
     _say(f'  figures (PNG and PDF): {fig_dir}')
 
 # %% ../nbs/90_cli.ipynb #b89b32a9
 def _cmd_figures(
-        args,  # parsed `tame figures` options: data_path, torch_path, out, asim_path, locations, start, end, benchmark_csv
+        args,  # parsed `tame figures` options: data_path, torch_path, out, asim_path, locations, start, end, benchmark_csv, style, skymap
        ) -> int:
-    "Every figure of the TAME publication from processed data (DataAnalyzer), PNG and PDF; checks every station first."
-    from tame.analysis import DataAnalyzer
+    "TAME's figures and tame's from processed data (PNG and PDF) with an index.md; checks every station first."
+    from tame.analysis import DataAnalyzer, read_themis_skymap, write_figures
     out = Path(args.out)
+    skymap = read_themis_skymap(args.skymap) if args.skymap else None
     da = DataAnalyzer(args.data_path, args.torch_path, out, asim_path=args.asim_path)
-    for loc in args.locations:        # the disturbance model needs >= 2 nights: fail here, before any figure is written
-        try: da.fit_disturbance(args.start, args.end, loc)
+    locations = args.locations or da.provider.locations('asim')
+    for loc in locations:        # the disturbance model needs >= 2 nights: fail here, before any figure is written
+        try: t, _ = da.compare_disturbance(args.start, args.end, loc)
         except ValueError as e:
             raise ValueError(f'{loc}: {e}; nothing written (the disturbance figure holds nights out: give a --start/--end '
                              f'spanning at least 2 nights of images and magnetometer data)' if 'nights' in str(e) else
                              f'{loc}: {e}; nothing written') from None
-    before = _file_stamps(out)
-    for loc in args.locations:
-        da.make_figures(args.start, args.end, loc, benchmark_csv=args.benchmark_csv)
-        cv = da.models[loc].cv
-        _say(f'{loc}: disturbance model R² {cv.r2_model.mean():.2f} on held-out nights (brightness only {cv.r2_brightness.mean():.2f})')
-    n = sum(1 for f, st in _file_stamps(out).items() if before.get(f) != st)
-    _say(f'{n} files (PNG and PDF) written to {out.resolve()}')
+        for setup, r in t.iterrows():
+            _say(f'{loc}: {setup}: held-out R² {r.r2_model:.2f} on {r.test_rows} rows (brightness only {r.r2_brightness:.2f}, '
+                 f'persistence {r.r2_persistence:.2f}){"  WORSE THAN A BASELINE" if min(r.skill_vs_brightness, r.skill_vs_persistence) < 0 else ""}')
+    files = write_figures(args.data_path, out, args.start, args.end, locations, args.torch_path, args.asim_path, args.benchmark_csv,
+                          style=args.style, skymap=skymap)
+    _say(f'{len(files)} files ({args.style} style, PNG and PDF) written to {out.resolve()}; list: {out.resolve() / "index.md"}')
     return 0
 
 def _file_stamps(d: Path) -> dict:
@@ -210,14 +231,28 @@ def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
     "Classify image files with a stored classifier; writes a CSV."
-    from tame.classifier import AsimClassifier
-    from tame.classifier import image_items
-    files = [f for a in args.paths for f in image_items(a)]    # files, folders (every format read_image reads), patterns
+    from tame.classifier import AsimClassifier, image_items
+    from tame.preprocess import ASIM_FILE_RE, index_archive
+    if args.index and args.paths: raise ValueError('give image paths or --index CSV, not both')
+    if not (args.index or args.paths): raise ValueError('give image paths (files, folders, patterns) or --index CSV')
+    if args.index:
+        idx = index_archive(None, index=args.index)
+        files = idx.path.tolist()
+    else:
+        files = [f for a in args.paths for f in image_items(a)]    # files, folders (every format read_image reads), patterns
+        idx = index_archive(sorted({f.split('#')[0] for f in files}), pattern=args.file_pattern or ASIM_FILE_RE)
     clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size)
-    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False))
+    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False), fov_radius_frac=args.fov_radius_frac)
+    when = idx[['path', 'time', 'loc', 'wavelength']].rename(columns={'path': 'file'}).drop_duplicates('file')
+    res = res.merge(when, on='file', how='left')
+    res = res[['file', 'time', 'loc', 'wavelength'] + [c for c in res.columns if c not in ('file', 'time', 'loc', 'wavelength')]]
     with atomic_write(args.out, 'w') as f: res.to_csv(f, index=False)
-    bad = int((res.status != 'ok').sum())
+    bad, timed = int((res.status != 'ok').sum()), int(res.time.notna().sum())
     _say(f'{len(res)} images classified ({bad} unreadable, listed with their reason) -> {Path(args.out).resolve()}')
+    if timed < len(res) and (args.file_pattern or args.kind == 'raw'):
+        _say(f'{len(res) - timed} of {len(res)} images have no time, station or wavelength: their names do not match '
+             f"{'--file-pattern ' + repr(args.file_pattern) if args.file_pattern else 'the UiO pattern (NYA4_20101125_160000_5577.png)'}; "
+             'pass --file-pattern TEMPLATE or --index CSV (see `tame classify --help`)')
     return 0
 
 def _client(args):
@@ -319,6 +354,13 @@ def _archive_args(p):
 
 _KIND_HELP = ("how to scale the pixels: 'raw' for all-sky camera frames (8/16-bit; only the circular field of view counts, "
               "clipped at its percentiles), 'oath' for images already cropped and scaled to 8 bit like the OATH set's (/ 255)")
+_PATTERN_HELP = ("how file names give time, station and wavelength: a template such as '{loc}-%%Y-%%m-%%dT%%H%%M%%S-{wavelength}.png' "
+                 "(strftime codes, {loc}, {wavelength}) or a regex with named groups (loc, wavelength, and date+time or datetime); "
+                 "THEMIS CDF files are read frame by frame (default: UiO's names, NYA4_20101125_160000_5577.png)")
+_INDEX_HELP = ("a CSV listing the images instead of paths: columns file, time (ISO, UTC), station, wavelength; "
+               "files relative to the CSV's folder (default: none, the images come from the paths)")
+_FOV_HELP = ("radius of the circular field of view as a fraction of the image's short side, centred "
+             "(images far from square are warned about)")
 
 # %% ../nbs/90_cli.ipynb #8b2d6260
 def make_parser() -> argparse.ArgumentParser:
@@ -369,12 +411,17 @@ def _add_data_commands(sub):
     b.add_argument('--protocol', default='grouped', choices=['grouped', 'oath', 'tame'],
                    help="accuracy protocol: 'grouped' (one night's images never in both training and test: leakage-free), 'oath' (OATH's splits), 'tame' (TAME's)")
     b.add_argument('--out', default='tame_out/benchmark', help='output directory'); b.set_defaults(func=_cmd_benchmark)
-    fg = _cmd(sub, 'figures', 'make the analysis figures from processed data (PNG and PDF)',
-              ["tame figures processed --start 2010-11-25 --end '2010-11-28 08:00' --locations NYA LYR --asim-path archive/asim"])
+    fg = _cmd(sub, 'figures', "TAME's figures and tame's from processed data (PNG and PDF, with an index.md)",
+              ["tame figures processed --start 2010-11-25 --end '2010-11-28 08:00' --locations NYA LYR --asim-path archive/asim",
+               "tame figures processed --start 2010-11-25 --end 2010-11-29 --style paper --out paper_figures"])
     fg.add_argument('data_path', help='processed data (the --data-path of `tame preprocess`)')
     fg.add_argument('--start', required=True, help='first time, UTC (at least 2 nights to --end)')
     fg.add_argument('--end', required=True, help='last time, UTC, inclusive')
-    fg.add_argument('--locations', nargs='+', required=True, metavar='CODE', help='station codes')
+    fg.add_argument('--locations', nargs='+', default=None, metavar='CODE', help='station codes (default: every imager station in the files)')
+    fg.add_argument('--style', choices=['default', 'paper'], default='default',
+                    help="'paper': one width (7 in), 8 pt text, 300 dpi, for a manuscript; both write PNG and PDF")
+    fg.add_argument('--skymap', default=None, metavar='SAV', help="the imager's THEMIS sky-map file, for keograms in geographic "
+                    "directions (default: north assumed up and an equidistant lens, said on the keogram's axis)")
     fg.add_argument('--asim-path', default=None, help='raw images, for brightness keograms (default: keograms of class only)')
     fg.add_argument('--torch-path', default=None, help='classifier folder, recorded with the figures (default: ~/.tame/torch)')
     fg.add_argument('--benchmark-csv', default=None, help='a `tame benchmark` table, for its figure (default: none)')
@@ -400,8 +447,12 @@ def _add_model_commands(sub):
     t.add_argument('--backbone', default='efficientnet_lite0', help='feature network, see `tame backbones`')
     t.add_argument('--C', type=float, default=None, help='SVM C (default: grid search)'); t.set_defaults(func=_cmd_train)
     c = _cmd(sub, 'classify', 'classify all-sky images with a stored classifier',
-             ['tame classify images/ --out results.csv', 'tame classify oath/images --kind oath --model my_clf.tame'])
-    c.add_argument('paths', nargs='+', help='image files, folders (searched for every format tame reads: PNG, JPEG, TIFF, THEMIS CDF, FITS) or quoted glob patterns')
+             ['tame classify images/ --out results.csv', 'tame classify oath/images --kind oath --model my_clf.tame',
+              "tame classify kho/ --file-pattern '{loc}-%Y-%m-%dT%H%M%S-{wavelength}.png'", 'tame classify --index my_frames.csv'])
+    c.add_argument('paths', nargs='*', help='image files, folders (searched for every format tame reads: PNG, JPEG, TIFF, THEMIS CDF, FITS) or quoted glob patterns')
+    c.add_argument('--file-pattern', default=None, metavar='TEMPLATE', help=_PATTERN_HELP)
+    c.add_argument('--index', default=None, metavar='CSV', help=_INDEX_HELP)
+    c.add_argument('--fov-radius-frac', type=float, default=0.5, help=_FOV_HELP)
     c.add_argument('--model', default=None, metavar='FILE', help='classifier file (default: TORCH_PATH/oath_clf.tame)')
     c.add_argument('--torch-path', default=None, help='folder with oath_clf.tame (default: ~/.tame/torch)')
     c.add_argument('--kind', default='raw', choices=['raw', 'oath'], help=_KIND_HELP)

@@ -12,6 +12,10 @@ import multiprocessing
 import os
 import platform
 import shutil
+import threading
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,13 +31,14 @@ from .backbones import DEFAULT_BACKBONE, BackboneSpec, FeatureNet, get_backbone,
 from .core import STATS, DataFormatError, atomic_write, get_logger
 from .hdf import read_table, write_table
 from .oath import oath_table, read_green, rotate_image
-from .sources import ImageError, read_image
+from .sources import IMAGE_SUFFIXES, ImageError, read_image
 
 # %% auto #0
-__all__ = ['fov_mask', 'value_histogram', 'hist_percentile', 'scale_image', 'image_stats', 'resize_grey', 'grey_to_input',
-           'to_input', 'tame2022_disk', 'tame2022_grey8', 'tame2022_grey', 'tame2022_bins', 'tame2022_moments',
-           'tame2022_stats', 'ImagePipeline', 'AsimDataSet', 'OathDataSet', 'tune_malloc', 'FeatureExtractor',
-           'write_features', 'read_features', 'extract_features']
+__all__ = ['ENGINES', 'PRECISIONS', 'DEFAULT_ENGINE', 'FAST_EXTRA', 'fov_mask', 'value_histogram', 'hist_percentile',
+           'scale_image', 'image_stats', 'resize_grey', 'grey_to_input', 'to_input', 'tame2022_disk', 'tame2022_grey8',
+           'tame2022_grey', 'tame2022_bins', 'tame2022_moments', 'tame2022_stats', 'ImagePipeline', 'AsimDataSet',
+           'OathDataSet', 'tune_malloc', 'calibration_id', 'engine_settings', 'FeatureExtractor', 'write_features',
+           'read_features', 'extract_features']
 
 # %% ../nbs/25_features.ipynb #947837f0
 _log = get_logger('features')
@@ -306,15 +311,104 @@ def tune_malloc() -> str:
         return 'mallopt (mmap off, no trim)' if ok else 'default (mallopt refused)'
     except OSError: return 'default (no glibc)'
 
-def _loader_worker(_):
-    "DataLoader worker start: one thread (its work is numpy/PIL per image; the cores belong to the network)."
+def _loader_worker(_=None, parent: int | None = None):
+    "Loader process start: one thread (its work is numpy/PIL per image; the cores belong to the network); exits with its parent."
     torch.set_num_threads(1)
+    def watch():                          # a killed parent leaves no loader behind (kill -9 included)
+        while os.getppid() == parent: time.sleep(0.5)
+        os._exit(0)
+    if parent is not None: threading.Thread(target=watch, daemon=True).start()
 
 def _collate(batch):
     xs, ids, stats, status = zip(*batch)
     return torch.stack(xs), list(ids), np.stack(stats), list(status)
 
+def _load_batch(pipe, items, ids):
+    "One batch read and preprocessed (in a loader process): (x (N, S, S), ids, stats (N, 9), status)."
+    return _collate([(x, i, st, status) for (x, st, status), i in ((pipe(it), i) for it, i in zip(items, ids))])
+
 # %% ../nbs/25_features.ipynb #a2647db2
+ENGINES = ('torch', 'openvino')           # `FeatureExtractor(engine=...)` choices
+PRECISIONS = ('fp32', 'bf16', 'int8')     # `FeatureExtractor(precision=...)` choices; 'torch' runs fp32 only
+DEFAULT_ENGINE = dict(name='torch', precision='fp32', calibration=None)   # also: files written before engines were recorded
+FAST_EXTRA = 'pip install "tame-aurora[fast]"'
+
+def _split_item(item) -> tuple[str, str | None]:
+    "'file.cdf#N' -> (file, N); any other item -> (path, None)."
+    s = str(item)
+    return tuple(s.rsplit('#', 1)) if '.cdf#' in s.lower() else (s, None)
+
+def calibration_id(
+                   items,   # image items: paths, or 'file.cdf#N' frames
+                  ) -> dict:  # n, sha256 (of the sorted per-item hashes of file bytes and frame number)
+    "The identity of a calibration set: its size and a hash of its images' bytes, independent of names and order."
+    files, digests = {}, []
+    for it in items:
+        p, frame = _split_item(it)
+        if p not in files: files[p] = hashlib.sha256(Path(p).read_bytes()).hexdigest()   # FileNotFoundError names it
+        digests.append(files[p] + ('' if frame is None else f'#{frame}'))
+    return dict(n=len(digests), sha256=hashlib.sha256('\n'.join(sorted(digests)).encode()).hexdigest())
+
+def engine_settings(
+                    engine: str = 'torch',    # 'torch' or 'openvino'
+                    precision: str = 'fp32',  # 'fp32', 'bf16' or 'int8' (the last two: openvino only)
+                    calibration=None,         # int8: image items to calibrate on; ignored otherwise
+                   ) -> dict:                 # name, precision, calibration (`calibration_id` or None)
+    "What features depend on besides backbone and preprocessing: engine, precision, calibration set (checked, no network loaded)."
+    if engine not in ENGINES: raise ValueError(f'engine must be one of {ENGINES}, got {engine!r}')
+    if precision not in PRECISIONS: raise ValueError(f'precision must be one of {PRECISIONS}, got {precision!r}')
+    if engine == 'torch' and precision != 'fp32':
+        raise ValueError(f"engine='torch' runs fp32 only (bf16 through torch.autocast is ~10x slower on CPUs); "
+                         f"use engine='openvino' for precision={precision!r}")
+    if precision == 'int8' and not calibration:
+        raise ValueError("precision='int8' needs calibration=[...]: image items of the kind you will extract "
+                         "(OATH-like for OATH features, raw frames for raw), never the images you evaluate")
+    return dict(name=engine, precision=precision, calibration=calibration_id(calibration) if precision == 'int8' else None)
+
+# %% ../nbs/25_features.ipynb #1010e6f3
+def _import_openvino():
+    "OpenVINO (and NNCF), imported on first use: an optional extra."
+    try:
+        import openvino
+        return openvino
+    except ImportError as e: raise ImportError(f"engine='openvino' needs OpenVINO: {FAST_EXTRA}") from e
+
+_OV_MODELS: dict = {}      # converted networks of this process, by (backbone, layer, pretrained, weights file)
+
+class _GreyNet(torch.nn.Module):
+    "Resized grey (N, S, S) -> features, the input expansion inside: the converted model takes grey batches."
+    def __init__(self, net, spec): super().__init__(); self.net, self.spec = net, spec
+    def forward(self, g): return self.net(grey_to_input(g, self.spec))
+
+class _OpenVinoNet:
+    "A FeatureNet converted with OpenVINO and compiled for the CPU at one precision (int8: one model per calibration kind)."
+    def __init__(self, net, spec, precision, threads, key=None):
+        ov = _import_openvino()
+        s = spec.input_size
+        self.model = _OV_MODELS.get(key) if key is not None else None   # converting takes seconds: once per network and process
+        if self.model is None:
+            self.model = ov.convert_model(_GreyNet(net, spec).eval(), example_input=torch.zeros(1, s, s), input=[(-1, s, s)])
+            if key is not None: _OV_MODELS[key] = self.model
+        self.ov, self.precision, self.threads, self.compiled, self.inference_precision = ov, precision, threads, {}, None
+    def compile(self, key: str = '', calib=None):
+        "The compiled model for `key` (int8: calibrated on `calib()`, a list of (S, S) float32 arrays, on first use)."
+        if key not in self.compiled:
+            m = self.model
+            if self.precision == 'int8':
+                try: import nncf
+                except ImportError as e: raise ImportError(f"precision='int8' needs NNCF: {FAST_EXTRA}") from e
+                xs = [x[None] for x in calib()]
+                m = nncf.quantize(m.clone(), nncf.Dataset(xs), subset_size=len(xs))   # the float model stays as it is
+            hint = dict(fp32='f32', bf16='bf16', int8='f32')[self.precision]   # int8: the layers left in float run in f32
+            cm = self.ov.Core().compile_model(m, 'CPU', {'INFERENCE_PRECISION_HINT': hint, 'PERFORMANCE_HINT': 'LATENCY',
+                                                         'INFERENCE_NUM_THREADS': self.threads})
+            t = cm.get_property('INFERENCE_PRECISION_HINT'); self.inference_precision = getattr(t, 'get_type_name', t.__str__)()
+            self.compiled[key] = (cm, cm.create_infer_request())
+        return self.compiled[key][1]
+    def __call__(self, g: torch.Tensor, req) -> np.ndarray:
+        return np.array(req.infer([np.ascontiguousarray(g.numpy(), np.float32)])[0], np.float32, copy=True)
+
+# %% ../nbs/25_features.ipynb #b05586f6
 class FeatureExtractor:
     "A backbone ready to turn image items into feature vectors."
     def __init__(self,
@@ -322,15 +416,26 @@ class FeatureExtractor:
                  layer: str = 'logits',            # 'logits' (1000 ImageNet outputs) or 'pooled' (penultimate)
                  device: str | None = None,        # default: CUDA if present, else CPU
                  batch_size: int = 64,             # images per network call
-                 num_workers: int | None = None,   # DataLoader worker processes (None: 1 on <= 2 cores, else 2; 0 in a daemonic process)
+                 num_workers: int | None = None,   # loader processes, kept between calls (None: 1 on <= 2 cores, else 2; 0 in a daemonic process)
                  compile: bool = False,            # torch.compile (inductor, freezing); falls back to eager on failure
                  channels_last: bool = True,       # run the network in channels-last memory format
                  pretrained: bool = True,          # False: random weights (the control)
-                 weights_file: str | None = None):  # local weights file, instead of the registered one (backbone by name only)
+                 weights_file: str | None = None,  # local weights file, instead of the registered one (backbone by name only)
+                 engine: str = 'torch',            # 'torch' (exact), or 'openvino' (CPU; an extra: pip install "tame-aurora[fast]")
+                 precision: str = 'fp32',          # 'fp32'; 'bf16' or 'int8' with engine='openvino' (see `engine_settings`)
+                 calibration=None):                # int8: image items (or a folder of them) of the kind to extract, never those evaluated
+        if isinstance(calibration, (str, os.PathLike)) and Path(calibration).is_dir():
+            calibration = sorted(str(p) for p in Path(calibration).rglob('*') if p.name.lower().endswith(IMAGE_SUFFIXES) and p.is_file())
+        self.engine = engine_settings(engine, precision, calibration)     # checked before the network is loaded
+        self.calibration = [str(c) for c in calibration] if precision == 'int8' else None
+        if engine == 'openvino' and device not in (None, 'cpu'): raise ValueError(f"engine='openvino' runs on the CPU, not {device!r}")
         self.malloc = tune_malloc()
         model, self.spec = load_backbone(backbone, weights_file, pretrained=pretrained)
         self.layer, self.batch_size, self.pretrained = layer, int(batch_size), pretrained
-        net, self.device = set_model_and_device(FeatureNet(model, layer).eval(), device)
+        net, self.device = set_model_and_device(FeatureNet(model, layer).eval(), 'cpu' if engine == 'openvino' else device)
+        key = (self.spec.name, layer, pretrained, str(weights_file))
+        self._ov = _OpenVinoNet(net, self.spec, precision, torch.get_num_threads(), key) if engine == 'openvino' else None
+        if self._ov is not None: channels_last = compile = False          # torch-only options
         daemonic = multiprocessing.current_process().daemon     # e.g. a Dask worker: it may not start loader processes
         if daemonic and num_workers: _log.warning(f'num_workers={num_workers} ignored: this process is daemonic and cannot start loader processes')
         self.num_workers = 0 if daemonic else num_workers if num_workers is not None else (1 if (os.cpu_count() or 1) <= 2 else 2)
@@ -347,15 +452,17 @@ class FeatureExtractor:
             except Exception as e: _log.warning(f'torch.compile unavailable ({e}); running eager')
         self.net = net
         self.info = dict(backbone=self.spec.name, layer=layer, pretrained=pretrained, device=str(self.device), batch_size=self.batch_size,
-                         channels_last=channels_last, compiled=self.compiled, fp16=self.half, malloc=self.malloc, torch_threads=torch.get_num_threads())
+                         channels_last=channels_last, compiled=self.compiled, fp16=self.half, malloc=self.malloc, torch_threads=torch.get_num_threads(),
+                         engine=self.engine)
 
-# %% ../nbs/25_features.ipynb #0ee2c0be
+# %% ../nbs/25_features.ipynb #d0899790
 @patch
 def forward(self: FeatureExtractor,
             g: torch.Tensor,  # (N, S, S) resized grey in [0, 1], N <= batch_size, on any device
            ) -> np.ndarray:   # (N, F) float32
-    "Features (N, F) float32 of a batch of resized grey images (N, S, S); pads to the batch size when compiled."
+    "Features (N, F) float32 of a batch of resized grey images (N, S, S); pads to the batch size when compiled (int8: raw-calibrated)."
     n = len(g)
+    if self._ov is not None: return self._ov(g.cpu(), self._request('raw'))
     if self.compiled and n < self.batch_size: g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])
     x = grey_to_input(g.to(self.device, non_blocking=True), self.spec, self.channels_last)   # expanded on the device
     with torch.inference_mode(), torch.autocast('cuda', torch.float16, enabled=self.half):
@@ -367,7 +474,29 @@ def forward(self: FeatureExtractor,
             y = self.net(x)
     return y[:n].float().cpu().numpy()
 
-# %% ../nbs/25_features.ipynb #1010e6f3
+@patch
+def _request(self: FeatureExtractor, kind: str):
+    "The OpenVINO request for images of `kind` (int8: calibrated on the calibration items read as `kind`, once)."
+    if self.engine['precision'] != 'int8':
+        req = self._ov.compile(); self.info['inference_precision'] = self._ov.inference_precision
+        return req
+    def calib():
+        pipe = ImagePipeline(self.spec, kind)
+        xs = [x.numpy() for x, _, status in map(pipe, self.calibration) if status == 'ok']
+        if not xs: raise ValueError(f'none of the {len(self.calibration)} calibration items could be read as {kind!r} images')
+        return xs
+    req = self._ov.compile(kind, calib)
+    self.info['inference_precision'] = self._ov.inference_precision
+    return req
+
+@patch
+def n_features(self: FeatureExtractor) -> int:
+    "Features per image (from the torch network: no calibration needed)."
+    s = self.spec.input_size
+    net = getattr(self.net, '_orig_mod', self.net)                  # eager, even when compiled
+    with torch.inference_mode(): return int(net(grey_to_input(torch.zeros(1, s, s, device=self.device), self.spec, self.channels_last)).shape[1])
+
+# %% ../nbs/25_features.ipynb #14d5b021
 @patch
 def extract(self: FeatureExtractor,
             items,                           # paths, or 'file.cdf#N' frames
@@ -384,6 +513,11 @@ def extract(self: FeatureExtractor,
     if len(ids) != len(items): raise ValueError(f"{len(items)} items but {len(ids)} ids")
     if len(set(ids)) != len(ids): raise ValueError('ids must be unique')
     pipe = ImagePipeline(self.spec, kind, **pipeline_kw)
+    if self.calibration:                             # never evaluate on the calibration images
+        cal = {os.path.abspath(c) for c in self.calibration}
+        both = [it for it in items if os.path.abspath(it) in cal]
+        if both: raise ValueError(f'{len(both)} of the items are calibration images of this int8 engine, e.g. {both[0]}; '
+                                  'calibrate on other images of the same kind')
     meta = dict(self.info, preprocessing=pipe.config(), tame_features=1)
     parts = Path(str(out) + '.parts') if out is not None else None
     if out is not None and Path(out).exists():
@@ -397,14 +531,11 @@ def extract(self: FeatureExtractor,
     if done_ids: _log.info(f'resuming: {len(done_ids)} done, {len(todo)} to go')
     frames = list(have)
     if todo:
-        ds = _Items([it for _, it in todo], [i for i, _ in todo], pipe)
-        dl = torch.utils.data.DataLoader(ds, batch_size=self.batch_size, num_workers=self.num_workers, collate_fn=_collate,
-                                         worker_init_fn=_loader_worker if self.num_workers else None,
-                                         pin_memory=self.device.type == 'cuda', persistent_workers=False,
-                                         prefetch_factor=4 if self.num_workers else None)
+        req = self._request(kind) if self._ov is not None else None      # int8: calibrated before the loaders start
+        dl = self._batches(pipe, [it for _, it in todo], [i for i, _ in todo])
         with tqdm(total=len(ids), initial=len(done_ids), desc=f'features {self.spec.name}', unit='img', disable=not progress, leave=False) as bar:
             for x, bid, stats, status in dl:
-                f = self.forward(x)
+                f = self._ov(x, req) if req is not None else self.forward(x)
                 bad = np.array([s != 'ok' for s in status])
                 f[bad] = np.nan
                 df = _frame(bid, f, stats, status)
@@ -420,7 +551,34 @@ def extract(self: FeatureExtractor,
         shutil.rmtree(parts, ignore_errors=True)
     return res
 
-# %% ../nbs/25_features.ipynb #b05586f6
+# %% ../nbs/25_features.ipynb #0300db63
+@patch
+def _batches(self: FeatureExtractor, pipe, items: list, ids: list):
+    "(x, ids, stats, status) per batch, in order: read in this engine's loader processes (kept between calls), or here."
+    bs = self.batch_size
+    chunks = [(items[i:i + bs], ids[i:i + bs]) for i in range(0, len(items), bs)]
+    if not self.num_workers:
+        for it, bid in chunks: yield _load_batch(pipe, it, bid)
+        return
+    if getattr(self, '_pool', None) is None:
+        self._pool = ProcessPoolExecutor(self.num_workers, mp_context=torch.multiprocessing.get_context('fork'),
+                                         initializer=_loader_worker, initargs=(None, os.getpid()))
+    ahead = deque()
+    try:
+        for it, bid in chunks:
+            ahead.append(self._pool.submit(_load_batch, pipe, it, bid))
+            if len(ahead) > 2 * self.num_workers + 1: yield ahead.popleft().result()
+        while ahead: yield ahead.popleft().result()
+    finally:
+        for f in ahead: f.cancel()
+
+@patch
+def close(self: FeatureExtractor):
+    "Stop this engine's loader processes (they start again on the next `extract`)."
+    pool, self._pool = getattr(self, '_pool', None), None
+    if pool is not None: pool.shutdown(wait=True, cancel_futures=True)
+
+# %% ../nbs/25_features.ipynb #ed787c84
 class _Items(torch.utils.data.Dataset):
     def __init__(self, items, ids, pipe): self.items, self.ids, self.pipe = items, ids, pipe
     def __len__(self): return len(self.items)
@@ -448,10 +606,13 @@ def _write_part(parts: Path, df: pd.DataFrame, meta: dict):
                      status=np.array(df.status, dtype=str))
 
 def _check_settings(old: dict, meta: dict, where):
-    "Refuse to mix features computed with other settings (backbone, layer, weights, preprocessing)."
-    keys = ('backbone', 'layer', 'pretrained', 'preprocessing')
-    if any(json.dumps(old.get(k)) != json.dumps(meta.get(k)) for k in keys):
-        raise ValueError(f"{where} was written with other settings ({ {k: old.get(k) for k in keys} }); remove it or use the same settings")
+    "Refuse to mix features computed with other settings (backbone, layer, weights, preprocessing, engine)."
+    keys = ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')
+    get = lambda d, k: d.get(k, DEFAULT_ENGINE) if k == 'engine' else d.get(k)      # files from before engines were recorded
+    diff = [k for k in keys if json.dumps(get(old, k), sort_keys=True) != json.dumps(get(meta, k), sort_keys=True)]
+    if diff:
+        raise ValueError(f"{where} was written with other settings ({ {k: get(old, k) for k in keys} }; differing: {', '.join(diff)}, "
+                         f"now { {k: get(meta, k) for k in diff} }); remove it or use the same settings")
 
 def _read_parts(parts: Path, meta: dict) -> list[pd.DataFrame]:
     "The finished batches of an interrupted run with the same settings; an image in two batches is kept once."
@@ -469,7 +630,7 @@ def _read_parts(parts: Path, meta: dict) -> list[pd.DataFrame]:
         seen |= set(df.index); kept.append(df)
     return kept
 
-# %% ../nbs/25_features.ipynb #d0899790
+# %% ../nbs/25_features.ipynb #31a74e55
 def write_features(
                    df: pd.DataFrame,          # feature table, e.g. from `extract`; its attrs['tame'] is stored as metadata
                    path: str | os.PathLike,   # HDF5 file, replaced atomically
@@ -495,8 +656,10 @@ def extract_features(
                      batch_size: int = 64,              # images per network call
                      progress: bool = True,             # show a tqdm progress bar
                      **kw,                              # `FeatureExtractor` options (device, num_workers, compile, channels_last,
-                                                        # pretrained, weights_file); the rest go to `ImagePipeline`
+                                                        # pretrained, weights_file, engine, precision, calibration);
+                                                        # the rest go to `ImagePipeline`
                     ) -> pd.DataFrame:                  # index id; feat_0.., the nine STATS, status
     "One-call feature extraction (see `FeatureExtractor`)."
-    eng_kw = {k: kw.pop(k) for k in ('device', 'num_workers', 'compile', 'channels_last', 'pretrained', 'weights_file') if k in kw}
+    eng_kw = {k: kw.pop(k) for k in ('device', 'num_workers', 'compile', 'channels_last', 'pretrained', 'weights_file',
+                                          'engine', 'precision', 'calibration') if k in kw}
     return FeatureExtractor(backbone, layer, batch_size=batch_size, **eng_kw).extract(items, ids, kind, out, progress, **kw)

@@ -18,7 +18,7 @@ from .hdf import open_hdf
 
 # %% auto #0
 __all__ = ['OATH_COLUMNS', 'read_classifications', 'read_split', 'read_files_origin', 'read_oath_features', 'align_features',
-           'rotate_image', 'oath_table', 'read_green', 'write_rotated']
+           'rotate_image', 'oath_table', 'read_green', 'write_rotated', 'genuine_oath']
 
 # %% ../nbs/10_oath.ipynb #db5e2530
 OATH_COLUMNS = ('class2', 'class6', 'picNum', 'picType', 'rotAng')
@@ -205,6 +205,12 @@ def write_rotated(
         with Image.open(r['path']) as im, atomic_write(out, mode=None) as t:
             rotate_image(im.convert('RGB'), r['rotAng']).save(t, format='PNG')
     return dest
+
+# %% ../nbs/10_oath.ipynb #1da5a155
+def genuine_oath() -> Path:   # an OATH tree (classifications/, images/cropped_scaled/) inside the installed package
+    "The ten genuine OATH images shipped with tame, as a small OATH tree that `oath_table` reads."
+    from importlib.resources import files
+    return Path(str(files('tame') / 'data' / 'oath_genuine'))
 
 # %% ../nbs/10_oath.ipynb #bec00743
 _MOVED = {**{n: 'tame.protocols' for n in ('ProtocolResult', 'confusion2', 'acc2_from_confusion', 'oath_splits', 'tame_splits',

@@ -16,20 +16,20 @@ import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from fastcore.basics import patch
 
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .classifier import AsimClassifier, class_probabilities
 from .core import classifier_file, data_dir, get_logger, lock_file, tame_version, utc_times
-from .features import FeatureExtractor, ImagePipeline, read_features
+from .features import DEFAULT_ENGINE, FeatureExtractor, ImagePipeline, engine_settings, read_features
 from .hdf import open_hdf, read_table_header
 from .parallel import parallel_map, wait_futures
-from .sources import IMAGE_SUFFIXES, read_iaga2002, read_image_txt, read_pangaea_ceilometer, read_themis_cdf
+from .sources import IMAGE_SUFFIXES, file_name_regex, index_files, read_iaga2002, read_image_index, read_image_txt, read_pangaea_ceilometer, read_themis_cdf
 from .store import month_file, read_records, write_month, write_records
 
 # %% auto #0
@@ -45,17 +45,23 @@ THEMIS_CDF_RE = r'thg_l1_as[ft]_(?P<loc>[a-z]{4})_(?P<date>\d{8})'
 
 def index_archive(
     source,                                 # a directory (searched recursively), a glob pattern, or a list of files
-    pattern: str = ASIM_FILE_RE,            # regex with groups loc, date (YYYYMMDD), time (HHMMSS), wavelength
+    pattern: str = ASIM_FILE_RE,            # UiO's regex, or a template / regex of `tame.sources.file_name_regex`
     root: str | os.PathLike | None = None,  # ids are paths relative to this (None: the directory; full paths otherwise)
+    index: str | os.PathLike | None = None, # an index CSV (file, time, station, wavelength) instead of names; `source` must be None
 ) -> pd.DataFrame:                          # time, loc, wavelength, file (id), path; attrs['unparsed']
-    "Index raw all-sky files by UTC time, station and wavelength from their names; THEMIS CDF files frame by frame."
+    "Index raw all-sky files by UTC time, station and wavelength from their names (or an index CSV); THEMIS CDF files frame by frame."
     import glob
+    if index is not None:
+        if source is not None: raise ValueError('give the images (source) or an index CSV (index=), not both')
+        idx = read_image_index(index).sort_values(['time', 'loc', 'wavelength'], kind='stable', ignore_index=True)
+        if idx.attrs.get('unparsed'): _log.warning(f"{len(idx.attrs['unparsed'])} files of {index} not found, e.g. {idx.attrs['unparsed'][0]}")
+        return idx
     if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         root = Path(source) if root is None else Path(root)
         files = sorted(p for p in Path(source).rglob('*') if p.name.lower().endswith(IMAGE_SUFFIXES) and p.is_file())
     elif isinstance(source, str): files = sorted(Path(p) for p in glob.glob(source, recursive=True))
     else: files = [Path(p) for p in source]
-    rx, rows, unparsed = re.compile(pattern), [], []
+    rx, rows, unparsed = (re.compile(pattern) if pattern == ASIM_FILE_RE else file_name_regex(pattern)), [], []
     for p in files:
         rel = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else str(p)
         if p.suffix.lower() == '.cdf':
@@ -64,6 +70,10 @@ def index_archive(
             try: times = read_themis_cdf(p)[1]
             except Exception as e: unparsed.append((str(p), f'unreadable CDF: {e}')); continue
             rows += [(t, m['loc'].upper(), 0, f'{rel}#{i}', f'{p}#{i}') for i, t in enumerate(times)]   # 0 = white light
+            continue
+        if pattern != ASIM_FILE_RE:                  # the user's template or regex (tame.sources.index_files)
+            one = index_files([p], pattern, root=root)
+            rows += list(one[['time', 'loc', 'wavelength', 'file', 'path']].itertuples(index=False, name=None)); unparsed += one.attrs['unparsed']
             continue
         m = rx.search(p.name)
         if not m: unparsed.append((str(p), f'file name does not match {pattern}')); continue
@@ -91,24 +101,31 @@ class AsimJob:
     classifier: str | None = None        # classifier file; None: no class probabilities
     device: str | None = None            # None: CUDA if present, else CPU
     classifier_sha256: str | None = None # SHA-256 of the classifier file (None: computed from the file when needed)
+    engine: str = 'torch'                # feature engine: 'torch' or 'openvino' (see `tame.features.engine_settings`)
+    precision: str = 'fp32'              # 'fp32', 'bf16' or 'int8' (the last two: openvino)
+    calibration: tuple | None = None     # int8: raw frames to calibrate on, never frames of the run (see `PreProcessor`)
 
 _STATE: dict = {}                        # per process: (engine, classifier) by job settings
 _LOADS = [0]                             # networks loaded by this process
 
 def _worker_state(job: AsimJob):
     "The engine, classifier and lock of this process for `job` (loaded once, kept for the next tasks)."
-    key = (job.backbone, job.layer, job.batch_size, job.num_workers, job.classifier, job.classifier_sha256, job.device)
+    key = (job.backbone, job.layer, job.batch_size, job.num_workers, job.classifier, job.classifier_sha256, job.device,
+           job.engine, job.precision, job.calibration)
     if key not in _STATE:
-        if len(_STATE) >= 2: _STATE.clear()
-        eng = FeatureExtractor(job.backbone, job.layer, device=job.device, batch_size=job.batch_size, num_workers=job.num_workers)
+        if len(_STATE) >= 2:
+            for e, _, _ in _STATE.values(): e.close()           # their loader processes
+            _STATE.clear()
+        eng = FeatureExtractor(job.backbone, job.layer, device=job.device, batch_size=job.batch_size, num_workers=job.num_workers,
+                               engine=job.engine, precision=job.precision, calibration=job.calibration)
         clf = AsimClassifier(model_file=job.classifier, backbone=job.backbone) if job.classifier else None
         if clf is not None:                  # the classifier must fit this layer's size: checked before any image is read
-            s = eng.spec.input_size; clf.check_feature_size(int(eng.forward(torch.zeros(1, s, s)).shape[1]))
+            clf.check_feature_size(eng.n_features())
         _STATE[key] = (eng, clf, threading.Lock()); _LOADS[0] += 1
     return _STATE[key]
 
 # %% ../nbs/40_preprocess.ipynb #55c0b8f2
-SETTINGS_KEYS = ('backbone', 'layer', 'pretrained', 'preprocessing', 'classifier_sha256')   # compared before reusing results
+SETTINGS_KEYS = ('backbone', 'layer', 'pretrained', 'preprocessing', 'classifier_sha256', 'engine')   # compared before reusing results
 
 class SettingsMismatch(ValueError):
     "Finished results on the data path were made with other settings than this run's."
@@ -137,8 +154,9 @@ def asim_settings(
     spec = get_backbone(job.backbone)
     pre = ImagePipeline(spec, 'raw', fov_radius_frac=job.fov_radius_frac).config()
     sha = job.classifier_sha256 or (file_sha256(job.classifier) if job.classifier else None)
+    eng = _engine_id(job.engine, job.precision, job.calibration)
     return json.loads(json.dumps(dict(backbone=spec.name, layer=job.layer, pretrained=True, preprocessing=pre,
-                                      classifier_sha256=sha, tame_version=tame_version())))
+                                      classifier_sha256=sha, tame_version=tame_version(), engine=eng)))
 
 # %% ../nbs/40_preprocess.ipynb #2e4f817a
 def _differences(
@@ -147,8 +165,9 @@ def _differences(
     keys=SETTINGS_KEYS,          # which to compare
 ) -> list[str]:                  # 'layer: logits (file) vs pooled (now)', ... (empty: they match)
     "The settings that differ, for a message."
-    same = lambda k: json.dumps(old.get(k), sort_keys=True) == json.dumps(new.get(k), sort_keys=True)
-    return [f'{k}: {old.get(k)!r} (file) vs {new.get(k)!r} (now)' for k in keys if not same(k)]
+    get = lambda d, k: d.get(k, DEFAULT_ENGINE) if k == 'engine' else d.get(k)     # files from before engines were recorded
+    same = lambda k: json.dumps(get(old, k), sort_keys=True) == json.dumps(get(new, k), sort_keys=True)
+    return [f'{k}: {get(old, k)!r} (file) vs {get(new, k)!r} (now)' for k in keys if not same(k)]
 
 def _file_meta(path: Path, key: str) -> dict:
     "The settings stored with a table (only its header is read)."
@@ -208,13 +227,15 @@ def process_partition(
     with lock:                           # one extraction at a time per process (a worker with several threads shares the network)
         feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress, fov_radius_frac=job.fov_radius_frac)
     got = feats.attrs.get('tame') or {}
-    meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing')})))
+    meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
     rec = rows[['time', 'loc', 'wavelength', 'file']].reset_index(drop=True)
     f = feats.loc[rec.file].reset_index(drop=True)
     ok = (f.status == 'ok').to_numpy()
     write_records(pd.concat([rec, f.drop(columns='status'), class_probabilities(clf, f), f[['status']]], axis=1), out, 'asim', meta)
     work.unlink(missing_ok=True)
-    return dict(info, skipped=False, seconds=time.time() - t0, bad=int((~ok).sum()), model_loads=_LOADS[0], device=str(engine.device))
+    pool = getattr(engine, '_pool', None)                    # the engine's loader processes, kept across partitions
+    return dict(info, skipped=False, seconds=time.time() - t0, bad=int((~ok).sum()), model_loads=_LOADS[0], device=str(engine.device),
+                loader_pids=sorted(pool._processes) if pool is not None else [])
 
 def _rmdir_if_empty(d: Path):
     "Remove a folder if it is empty."
@@ -311,13 +332,17 @@ class PreProcessor:
                  batch_size: int = 64,           # images per batch of the feature engine
                  file_pattern: str = ASIM_FILE_RE,   # regex for image file names (see `index_archive`)
                  fov_radius_frac: float = 0.5,   # field-of-view circle radius / min(H, W): outside it, pixels are masked (scaling, stats)
-                 num_workers: int | None = None, # DataLoader processes of the engine (None: its default)
-                 device: str | None = None):     # None: CUDA if present (on each worker), else CPU
+                 num_workers: int | None = None, # loader processes of the engine (None: its default)
+                 device: str | None = None,      # None: CUDA if present (on each worker), else CPU
+                 engine: str = 'torch',          # feature engine: 'torch' (exact) or 'openvino' (`pip install "tame-aurora[fast]"`)
+                 precision: str = 'fp32',        # 'fp32'; 'bf16' or 'int8' with engine='openvino'
+                 calibration=None):              # int8: raw frames of the same imagers outside this run (directory, glob or list)
         self.asim_path, self.ceil_path, self.magn_path = asim_path, ceil_path, magn_path
         self.torch_path = torch_path
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
         self.backbone, self.layer, self.batch_size = backbone, layer, batch_size
         self.file_pattern, self.fov, self.num_workers, self.device = file_pattern, fov_radius_frac, num_workers, device
+        self.engine, self.precision, self.calibration = engine, precision, calibration
         self.report = {}
 
     def _job(self) -> AsimJob:
@@ -326,10 +351,30 @@ class PreProcessor:
         if not p.exists():
             _log.warning(f'no classifier at {p}: month files get features and statistics, no class probabilities'); p = None
         else: AsimClassifier(model_file=p, backbone=self.backbone)          # refuse a mismatched classifier before any work
+        cal = None
+        if self.precision == 'int8' and self.calibration is not None:
+            cal = tuple(index_archive(self.calibration, self.file_pattern)['path'])
+            if not cal: raise FileNotFoundError(f'no calibration frames found in {self.calibration}')
+        engine_settings(self.engine, self.precision, cal)                  # refuse bad engine settings before any work
         return AsimJob(str(self.data_path), self.backbone, self.layer, self.batch_size, self.fov, self.num_workers,
-                       None if p is None else str(p), self.device, None if p is None else file_sha256(p))
+                       None if p is None else str(p), self.device, None if p is None else file_sha256(p),
+                       self.engine, self.precision, cal)
 
 # %% ../nbs/40_preprocess.ipynb #59510199
+_engine_id = lru_cache(maxsize=8)(engine_settings)        # a calibration set is hashed once per process
+
+def _check_calibration(
+    job: AsimJob,          # the run's settings (job.calibration: the int8 calibration frames)
+    idx: pd.DataFrame,     # the run's index (path column)
+):
+    "Refuse a run whose images include any of its int8 calibration frames."
+    if not job.calibration: return
+    cal = {os.path.abspath(c) for c in job.calibration}
+    both = [p for p in idx['path'] if os.path.abspath(p) in cal]
+    if both: raise ValueError(f'{len(both)} images of this run are int8 calibration frames, e.g. {both[0]}; '
+                              'calibrate on frames outside the run (e.g. another month in a folder of its own)')
+
+# %% ../nbs/40_preprocess.ipynb #daff7943
 def _plan_month(
     job: AsimJob,          # the run's settings
     month: str,            # 'YYYYMM'
@@ -357,14 +402,14 @@ def _plan_month(
         what = f'{len(new)} new, {len(gone)} removed images' if new or gone else 'image times changed'
         return dict(month=month, action='re-processed', reason=f'image index changed: {what} ({len(have)} before, {meta["n"]} now)')
     found = [(p, _file_meta(p, 'asim'), SETTINGS_KEYS + ('tame_version',)) for p in sorted((base / '.parts' / month).glob('*.hdf'))]
-    found += [(p.parent, json.loads(p.read_text()), SETTINGS_KEYS[:4]) for p in sorted((base / '.work' / month).glob('*.parts/meta.json'))]
-    found += [(p, _file_meta(p, 'features'), SETTINGS_KEYS[:4]) for p in sorted((base / '.work' / month).glob('*.h5'))]
+    found += [(p.parent, json.loads(p.read_text()), SETTINGS_KEYS[:4] + ('engine',)) for p in sorted((base / '.work' / month).glob('*.parts/meta.json'))]
+    found += [(p, _file_meta(p, 'features'), SETTINGS_KEYS[:4] + ('engine',)) for p in sorted((base / '.work' / month).glob('*.h5'))]
     diff = sorted({d for p, m, keys in found for d in _differences(m, meta, keys)})
     if diff and not overwrite: return dict(month=month, action='conflict', reason=f'unfinished run with other settings: {"; ".join(diff)}')
     if diff: clear(); return dict(month=month, action='done', reason=f"overwrite=True: unfinished run with other settings removed ({'; '.join(diff)})")
     return dict(month=month, action='done', reason=f'resumed ({len(found)} partitions or work files kept)' if found else 'new')
 
-# %% ../nbs/40_preprocess.ipynb #daff7943
+# %% ../nbs/40_preprocess.ipynb #fff018b2
 @patch
 def proc_asim(
     self: PreProcessor,
@@ -389,6 +434,7 @@ def proc_asim(
         for m in all_months:
             for stale in base.glob(f'.{m}.hdf.*.part'): stale.unlink(missing_ok=True)    # left by a killed writer of this month
         job, tasks = self._job(), []
+        _check_calibration(job, idx)
         settings = asim_settings(job)
         metas = {m: _month_meta(settings, g) for m, g in idx.groupby('month')}
         plan = [_plan_month(job, m, g, metas[m], overwrite) for m, g in idx.groupby('month')]

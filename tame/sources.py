@@ -5,6 +5,8 @@
 # %% ../nbs/15_sources.ipynb #c645086c
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import gzip
 import os
 import re
@@ -19,9 +21,10 @@ from PIL import Image
 from .core import DataFormatError, get_logger, utc_times
 
 # %% auto #0
-__all__ = ['FITS_SUFFIXES', 'IMAGE_SUFFIXES', 'MAGN_COLUMNS', 'IMAGE_WIDTHS', 'CBH_CLEAR_M', 'CLOUD_STATES', 'ImageError',
-           'read_fits', 'read_themis_cdf', 'read_image', 'add_perturbation', 'read_iaga2002', 'read_image_txt',
-           'read_pangaea_ceilometer']
+__all__ = ['FITS_SUFFIXES', 'IMAGE_SUFFIXES', 'SQUARE_TOLERANCE', 'MIN_FOV_PIXELS', 'INDEX_COLUMNS', 'MAGN_COLUMNS',
+           'IMAGE_WIDTHS', 'CBH_CLEAR_M', 'CLOUD_STATES', 'ImageError', 'read_fits', 'read_themis_cdf', 'read_image',
+           'image_shape', 'check_image_shapes', 'file_name_regex', 'parse_file_name', 'index_files', 'read_image_index',
+           'add_perturbation', 'read_iaga2002', 'read_image_txt', 'read_pangaea_ceilometer']
 
 # %% ../nbs/15_sources.ipynb #1912d031
 class ImageError(ValueError):
@@ -192,6 +195,210 @@ def read_image(
     if a.ndim != 2 or min(a.shape) < 16: raise ImageError(f'unexpected image shape {a.shape}')
     return a
 
+# %% ../nbs/15_sources.ipynb #3af71c61
+_log = get_logger('sources')
+
+def image_shape(
+    item: str | os.PathLike,  # an image file, or 'file.cdf#N'
+) -> tuple[int, int] | None:  # (H, W), or None when the header cannot be read (read_image will say why)
+    "The (height, width) of an image from its header only (PNG/JPEG/TIFF via Pillow, FITS cards, THEMIS CDF frames)."
+    s = str(item)
+    try:
+        if '.cdf#' in s.lower(): return tuple(int(n) for n in _cdf_frames(s.rsplit('#', 1)[0])[0].shape[1:3])
+        p = Path(s)
+        with open(p, 'rb') as f: fits = f.read(9) == b'SIMPLE  =' or p.name.lower().endswith(FITS_SUFFIXES)
+        if fits:
+            with (gzip.open(p, 'rb') if p.name.lower().endswith('.gz') else open(p, 'rb')) as f: return _fits_layout(_fits_header(f, p), p)[1]
+        with Image.open(p) as im: return im.size[1], im.size[0]       # lazy: the pixels are not decoded
+    except Exception: return None
+
+SQUARE_TOLERANCE = 0.05   # |H - W| / max(H, W) above this: the frame is not (nearly) square
+MIN_FOV_PIXELS = 64       # a short side below this is too small for an all-sky image
+
+def check_image_shapes(
+    items,                          # image files or 'file.cdf#N' frames
+    fov_radius_frac: float = 0.5,   # the circle radius used, as a fraction of the short side (see `tame.features.fov_mask`)
+    warn: bool = True,              # log one warning per odd shape
+) -> pd.DataFrame:                  # one row per shape: height, width, n, example, odd (the reason, '' if none)
+    "Shapes of the images (headers only), with one warning per shape that is far from square or very small."
+    shapes: dict = {}
+    for it in items:
+        sh = image_shape(it)
+        if sh is not None: shapes.setdefault(sh, [0, str(it)])[0] += 1
+    rows = []
+    for (h, w), (n, ex) in sorted(shapes.items(), key=lambda kv: -kv[1][0]):
+        why = ''
+        if abs(h - w) / max(h, w) > SQUARE_TOLERANCE:
+            why = (f'not square ({w}x{h} pixels): tame assumes the field of view is a circle of radius '
+                   f'{fov_radius_frac} x {min(h, w)} = {fov_radius_frac * min(h, w):g} pixels about the frame centre, '
+                   'and ignores the rest of the frame; if that is not your camera\'s, pass fov_radius_frac= (CLI --fov-radius-frac) '
+                   'or crop the frames')
+        elif min(h, w) < MIN_FOV_PIXELS: why = f'very small ({w}x{h} pixels) for an all-sky image'
+        if why and warn: _log.warning(f'{n} image(s) {why}; e.g. {ex}')
+        rows.append(dict(height=h, width=w, n=n, example=ex, odd=why))
+    return pd.DataFrame(rows, columns=['height', 'width', 'n', 'example', 'odd'])
+
+# %% ../nbs/15_sources.ipynb #2a248f5a
+_STRFTIME = {'Y': r'\d{4}', 'y': r'\d{2}', 'm': r'\d{2}', 'd': r'\d{2}', 'j': r'\d{3}', 'H': r'\d{2}', 'M': r'\d{2}',
+             'S': r'\d{2}', 'f': r'\d{1,6}'}
+_FIELDS = {'loc': r'[A-Za-z0-9]+?', 'station': r'[A-Za-z0-9]+?', 'wavelength': r'\d+'}
+
+@lru_cache(maxsize=32)
+def file_name_regex(
+    pattern: str,   # a template ('{loc}-%Y-%m-%dT%H%M%S-{wavelength}.png') or a regex with named groups
+) -> re.Pattern:    # the compiled regex; a template's groups are loc, wavelength and _Y, _m, ... for the time codes
+    "Compile a file-name template or regex (see above); `ValueError` saying what is wrong or missing."
+    if '(?P<' in pattern:
+        try: rx = re.compile(pattern)
+        except re.error as e: raise ValueError(f'file pattern {pattern!r} is not a valid regular expression ({e})') from None
+        g = set(rx.groupindex)
+        if 'datetime' not in g and not {'date', 'time'} <= g:
+            raise ValueError(f"file pattern {pattern!r} needs named groups 'date' and 'time', or 'datetime'; it has {sorted(g)}")
+        return rx
+    out, seen, pos = [], set(), 0
+    for m in re.finditer(r'%(.)|\{(\w*)\}|\*', pattern):
+        out.append(re.escape(pattern[pos:m.start()])); pos = m.end()
+        code, name = m[1], m[2]
+        if m[0] == '*': out.append('.*?')
+        elif code == '%': out.append('%')
+        elif code is not None:
+            if code not in _STRFTIME: raise ValueError(f"file pattern {pattern!r}: %{code} is not supported (use %Y %y %m %d %j %H %M %S %f, %%)")
+            out.append(f'(?P=_{code})' if code in seen else f'(?P<_{code}>{_STRFTIME[code]})'); seen.add(code)
+        else:
+            if name not in _FIELDS: raise ValueError(f"file pattern {pattern!r}: {{{name}}} is not a field (use {{loc}}, {{station}}, {{wavelength}})")
+            g = 'loc' if name == 'station' else name
+            out.append(f'(?P={g})' if g in seen else f'(?P<{g}>{_FIELDS[name]})'); seen.add(g)
+    out.append(re.escape(pattern[pos:]))
+    need = [c for c, ok in (('%Y or %y', seen & {'Y', 'y'}), ('%m and %d, or %j', {'m', 'd'} <= seen or 'j' in seen),
+                            ('%H', 'H' in seen), ('%M', 'M' in seen)) if not ok]
+    if need: raise ValueError(f"file pattern {pattern!r} does not give the time: it needs {', '.join(need)}")
+    return re.compile(''.join(out))
+
+# %% ../nbs/15_sources.ipynb #5f327109
+def _digits(s: str) -> str: return re.sub(r'\D', '', s)
+
+def _name_time(g: dict) -> pd.Timestamp:
+    "UTC time from a match's groups (template codes, datetime, or date and time); ValueError with the reason."
+    if '_Y' in g or '_y' in g:
+        year = int(g['_Y']) if g.get('_Y') else dt.datetime.strptime(g['_y'], '%y').year   # %y as strftime: 69-99 -> 19xx
+        if g.get('_j'): day = pd.Timestamp(year=year, month=1, day=1) + pd.Timedelta(days=int(g['_j']) - 1)
+        else: day = pd.Timestamp(year=year, month=int(g['_m']), day=int(g['_d']))
+        if g.get('_j') and (int(g['_j']) < 1 or day.year != year): raise ValueError(f"day of year {g['_j']} does not exist in {year}")
+        frac = int((g.get('_f') or '0').ljust(6, '0'))
+        t = day.replace(hour=int(g['_H']), minute=int(g['_M']), second=int(g.get('_S') or 0), microsecond=frac)
+        return t.tz_localize('UTC')
+    if g.get('datetime') is not None:
+        s = g['datetime'][:-1] if g['datetime'].endswith('Z') else g['datetime']
+        d = _digits(s)
+        if re.fullmatch(r'[\d_\-T: ]+', s) and len(d) in (12, 14) and s.count('-') != 2:   # 20101125_160000, 201011251600
+            s = f'{d[:4]}-{d[4:6]}-{d[6:8]} {d[8:10]}:{d[10:12]}:{d[12:14] or "00"}'
+        t = pd.Timestamp(s)
+        return t.tz_localize('UTC') if t.tzinfo is None else t.tz_convert('UTC')
+    d, h = _digits(g['date']), _digits(g['time'])
+    if len(d) != 8: raise ValueError(f"date {g['date']!r} is not YYYYMMDD")
+    if len(h) not in (4, 6): raise ValueError(f"time {g['time']!r} is not HHMMSS or HHMM")
+    return pd.Timestamp(f'{d[:4]}-{d[4:6]}-{d[6:]} {h[:2]}:{h[2:4]}:{h[4:6] or "00"}', tz='UTC')
+
+def parse_file_name(
+    name: str,                      # a file name (a path's directories are ignored)
+    pattern: str,                   # a template or regex (see `file_name_regex`)
+    loc: str | None = None,         # station code when the pattern has no loc group
+    wavelength: int | None = None,  # wavelength when the pattern has no wavelength group
+) -> tuple[pd.Timestamp, str, int]: # UTC time, station code (upper case), wavelength
+    "Time, station and wavelength of one file name; `ValueError` with the reason when the name does not give them."
+    rx, name = file_name_regex(pattern), Path(str(name)).name
+    if '(?P<' in pattern: m = rx.search(name)
+    else:
+        stem = name[:-len(s)] if (s := next((s for s in IMAGE_SUFFIXES if name.lower().endswith(s)), '')) else name
+        m = rx.fullmatch(name) or rx.fullmatch(stem)
+    if not m: raise ValueError(f'file name does not match {pattern}')
+    g = m.groupdict()
+    try: t = _name_time(g)
+    except (ValueError, KeyError, OverflowError) as e: raise ValueError(f'bad date/time in the name: {e}') from None
+    station = g.get('loc') or g.get('station') or loc
+    if not station: raise ValueError(f'no station: the pattern {pattern} has no loc group; pass loc=')
+    wl = g.get('wavelength')
+    if wl is None and wavelength is None: raise ValueError(f'no wavelength: the pattern {pattern} has no wavelength group; pass wavelength=')
+    try: wl = int(wl) if wl is not None else int(wavelength)
+    except ValueError: raise ValueError(f'wavelength {wl!r} is not an integer') from None
+    return t, str(station).upper(), wl
+
+# %% ../nbs/15_sources.ipynb #c7bef898
+INDEX_COLUMNS = ['time', 'loc', 'wavelength', 'file', 'path']
+
+def _index_frame(rows: list, unparsed: list) -> pd.DataFrame:
+    "Rows (time, loc, wavelength, file, path) as an index sorted by time, loc, wavelength; `attrs['unparsed']`."
+    idx = pd.DataFrame(rows, columns=INDEX_COLUMNS)
+    idx['time'] = utc_times(idx['time']) if len(idx) else idx['time'].astype('datetime64[ns, UTC]')
+    idx = idx.astype({'loc': 'str', 'file': 'str', 'path': 'str', 'wavelength': 'int64'})
+    idx = idx.sort_values(['time', 'loc', 'wavelength'], kind='stable', ignore_index=True)
+    idx.attrs['unparsed'] = unparsed
+    return idx
+
+def index_files(
+    files,                                  # image files (str or Path)
+    pattern: str,                           # a file-name template or regex (see `file_name_regex`)
+    root: str | os.PathLike | None = None,  # ids (`file`) are paths relative to this when under it; else the full path
+    loc: str | None = None,                 # station code when the pattern has no loc group
+    wavelength: int | None = None,          # wavelength when the pattern has no wavelength group
+) -> pd.DataFrame:                          # time (UTC), loc, wavelength, file, path; attrs['unparsed']: [(path, reason)]
+    "Index image files by the time, station and wavelength their names give (see `parse_file_name`)."
+    file_name_regex(pattern)                                   # a bad pattern is an error, not N unparsed files
+    rows, unparsed = [], []
+    for p in map(Path, files):
+        try: t, s, w = parse_file_name(p.name, pattern, loc, wavelength)
+        except ValueError as e: unparsed.append((str(p), str(e))); continue
+        rel = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else str(p)
+        rows.append((t, s, w, rel, str(p)))
+    return _index_frame(rows, unparsed)
+
+# %% ../nbs/15_sources.ipynb #1cac4d4f
+def _index_row(r: dict, folder: Path) -> tuple:
+    "One index row as (time, loc, wavelength, file, path); ValueError with the reason."
+    f, ts, st, wl = (r[k].strip() for k in ('file', 'time', 'station', 'wavelength'))
+    if not f: raise ValueError('empty file')
+    try:
+        t = pd.Timestamp(ts)
+        if pd.isna(t): raise ValueError
+    except (ValueError, TypeError, OverflowError): raise ValueError(f'time {ts!r} is not an ISO 8601 time (e.g. 2010-11-25T16:00:00Z)') from None
+    t = t.tz_localize('UTC') if t.tzinfo is None else t.tz_convert('UTC')
+    if not re.fullmatch(r'[A-Za-z0-9]{1,16}', st): raise ValueError(f'station {st!r} is not a code of 1-16 letters or digits')
+    if not re.fullmatch(r'\d{1,6}', wl): raise ValueError(f'wavelength {wl!r} is not a non-negative integer')
+    base, frame = (f.rsplit('#', 1) if '.cdf#' in f.lower() else (f, None))
+    p = Path(base) if Path(base).is_absolute() else folder / base
+    return t, st.upper(), int(wl), f, str(p) + (f'#{frame}' if frame is not None else '')
+
+def read_image_index(
+    path: str | os.PathLike,   # a CSV file: file, time, station (or loc), wavelength (see above)
+) -> pd.DataFrame:             # time (UTC), loc, wavelength, file (as written), path; attrs['unparsed']: missing files
+    "The images an index CSV lists, by time, station and wavelength; `DataFormatError` naming the file and line of a bad row."
+    path = Path(path)
+    try: text = path.read_bytes().decode('utf-8-sig')
+    except UnicodeDecodeError as e: raise DataFormatError(f'not UTF-8 text ({e.reason} at byte {e.start})', path) from None
+    rd = csv.reader(text.splitlines())
+    try:
+        header = [h.strip().lower() for h in next(rd, [])]
+        names = {('station' if h == 'loc' else h): i for i, h in enumerate(header)}
+        need = [c for c in ('file', 'time', 'station', 'wavelength') if c not in names]
+        if need: raise DataFormatError(f"the header line must name the columns file, time, station (or loc), wavelength; "
+                                       f"missing {need}, found {header}", path, 1)
+        rows, seen, unparsed = [], {}, []
+        for fields in rd:
+            line = rd.line_num
+            if not any(x.strip() for x in fields): continue
+            if len(fields) != len(header): raise DataFormatError(f'expected {len(header)} fields, found {len(fields)}', path, line)
+            try: row = _index_row({k: fields[i] for k, i in names.items()}, path.parent)
+            except ValueError as e: raise DataFormatError(str(e), path, line) from None
+            if row[3] in seen: raise DataFormatError(f'file {row[3]!r} is listed twice (lines {seen[row[3]]} and {line})', path, line)
+            seen[row[3]] = line
+            if not Path(row[4].rsplit('#', 1)[0] if '.cdf#' in row[4].lower() else row[4]).is_file():
+                unparsed.append((row[4], f'missing file (listed in {path.name}, line {line})')); continue
+            rows.append(row)
+    except csv.Error as e: raise DataFormatError(f'not a readable CSV file ({e})', path, rd.line_num) from None
+    if not seen: raise DataFormatError('no rows after the header line', path)
+    if unparsed: _log.warning(f'{path}: {len(unparsed)} listed files do not exist, e.g. {unparsed[0][0]}')
+    return _index_frame(rows, unparsed)
+
 # %% ../nbs/15_sources.ipynb #993202cc
 def _times(
     texts: list[str],        # date/time strings, one per data row
@@ -214,7 +421,6 @@ def _times(
 def _first_line(e: Exception) -> str: return (str(e).strip().splitlines() or [repr(e)])[0]
 
 # %% ../nbs/15_sources.ipynb #7be1c773
-_log = get_logger('sources')
 MAGN_COLUMNS = ['time', 'loc', 'X', 'Y', 'Z', 'dH_nT']
 
 def _missing(v: np.ndarray) -> np.ndarray:

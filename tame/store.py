@@ -14,11 +14,12 @@ import pandas as pd
 from fastcore.basics import patch
 
 from .core import DATA_TYPES, MAX_DT_S, MONTH_COLUMNS, data_dir, utc_timestamp, utc_times
-from .hdf import open_hdf, read_column, read_table, write_table
+from .hdf import open_hdf, read_column, read_table, read_table_header, write_table
 from .tame2022 import legacy_keys, read_fixed_frame, read_legacy_month
 
 # %% auto #0
-__all__ = ['month_file', 'write_records', 'read_records', 'write_month', 'months_between', 'Provider', 'combine_data_sets']
+__all__ = ['month_file', 'write_records', 'read_records', 'write_month', 'months_between', 'Provider', 'UnknownColumnError',
+           'combine_data_sets']
 
 # %% ../nbs/18_store.ipynb #713c6408
 def month_file(
@@ -120,13 +121,46 @@ class Provider:
         return sorted(locs)
 
 # %% ../nbs/18_store.ipynb #91c6f871
+class UnknownColumnError(KeyError):
+    "A column that the month files do not have; the message lists those they have."
+    def __str__(self): return str(self.args[0]) if self.args else ''
+
+def _show_columns(cols: list[str]) -> str:
+    "Column names, the feature block shortened to 'feat_0 .. feat_N'."
+    feat = [c for c in cols if c.startswith('feat_')]
+    rest = [c for c in cols if not c.startswith('feat_')]
+    return ', '.join(rest + ([f'{feat[0]} .. {feat[-1]} ({len(feat)} features)'] if feat else []))
+
+def _pick_columns(
+    have: list[str],                  # the columns a file has
+    columns,                          # None (default set), 'all', or a list of names
+    features: bool,                   # add the feat_ columns
+    kind: str,                        # data type, for the message
+    path,                             # the file, for the message
+) -> list[str]:                       # the columns to read: time, loc first
+    "The columns `get` reads from one file; `UnknownColumnError` naming the file and listing its columns."
+    if isinstance(columns, str) and columns != 'all':
+        raise ValueError(f"columns must be None, 'all' or a list of column names, not {columns!r}")
+    if columns is None or columns == 'all':
+        return [c for c in have if columns == 'all' or features or not c.startswith('feat_')]
+    want = list(dict.fromkeys(['time', 'loc'] + list(columns) + ([c for c in have if c.startswith('feat_')] if features else [])))
+    unknown = [c for c in want if c not in have]
+    if unknown: raise UnknownColumnError(f"{path}: no column(s) {unknown} in the {kind} records; they have: {_show_columns(have)}")
+    return want
+
+# %% ../nbs/18_store.ipynb #2ba9a41a
+def _file_columns(f: Path, kind: str) -> list[str]:
+    "The columns of a tame month file, from its header (no data read)."
+    with open_hdf(f) as h: return list(read_table_header(h, kind, f)['columns'])
+
 @patch
 def get(self: Provider,
         kind: str,                            # data type: 'asim', 'magn' or 'ceil'
         date_start,                           # first time (str, datetime or Timestamp; naive means UTC), inclusive
         date_end,                             # last time, inclusive; must not be before date_start
         location: str | list[str] | None = None,  # station code(s); None: all stations
-        columns: list[str] | None = None,     # columns to read; None: all
+        columns: list[str] | str | None = None,   # None: all but the features; 'all'; or a list (time, loc are always added)
+        features: bool = False,               # also the feature columns feat_0 .. (the classifier's and models' input)
        ) -> pd.DataFrame:
     "Records of `kind` with date_start <= time <= date_end (UTC; naive means UTC) at `location` (None: all)."
     t0, t1 = utc_timestamp(date_start), utc_timestamp(date_end)
@@ -146,11 +180,12 @@ def get(self: Provider,
         if unknown: raise ValueError(f"unknown location(s) {unknown} for {kind}; known: {known}")
     parts = []
     for f, legacy in sources:
-        if not legacy: parts.append(read_records(f, kind, t0, t1, locs, columns)); continue
+        if not legacy:
+            parts.append(read_records(f, kind, t0, t1, locs, _pick_columns(_file_columns(f, kind), columns, features, kind, f))); continue
         # TAME's fixed format: the whole month, then the rows
         d = read_legacy_month(f, kind)
         d = d[(d.time >= t0) & (d.time <= t1) & (d['loc'].isin(locs) if locs is not None else True)]
-        parts.append(d[columns] if columns is not None else d)
+        parts.append(d[_pick_columns(list(d.columns), columns, features, kind, f)])
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     for c in df.columns:
         if df[c].dtype == object: df[c] = df[c].astype('str')
@@ -159,9 +194,10 @@ def get(self: Provider,
 # %% ../nbs/18_store.ipynb #c9783ead
 def _getter(kind: str, what: str):
     "`Provider.get` for one data type, as a method `get_<kind>`."
-    def getter(self, date_start, date_end, location=None, columns=None): return self.get(kind, date_start, date_end, location, columns)
+    def getter(self, date_start, date_end, location=None, columns=None, features=False):
+        return self.get(kind, date_start, date_end, location, columns, features)
     getter.__name__ = getter.__qualname__ = f'get_{kind}'
-    getter.__doc__ = f"{what} records: `get('{kind}', date_start, date_end, location, columns)`."
+    getter.__doc__ = f"{what} records: `get('{kind}', date_start, date_end, location, columns, features)`."
     return getter
 
 for _kind, _what in [('asim', 'All-sky image'), ('magn', 'Magnetometer'), ('ceil', 'Ceilometer')]:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,17 +14,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, special
 
 from .core import CLASSES, atomic_write, class2_of, utc_timestamp
 from .parallel import parallel_map
 
 # %% auto #0
-__all__ = ['R_EARTH_KM', 'THETA_MAX_DEG', 'OATH_RADIUS_FRAC', 'EMISSION', 'OATH_HEADER', 'THEMIS_SITES', 'STATIONS',
-           'ASIM_PATTERN', 'SkyGeometry', 'sky_geometry', 'layer_coords', 'SkyState', 'smooth_noise', 'sample_grid',
-           'random_stars', 'random_arc', 'random_fold', 'sample_state', 'render_sky', 'to_counts', 'to_oath_rgb',
-           'synth_image', 'plot_gallery', 'make_oath_like', 'simulate_sky', 'class_of_state', 'state_of_row',
-           'write_iaga2002', 'write_image_txt', 'write_pangaea_tab', 'asim_file_name', 'make_asim_archive']
+__all__ = ['R_EARTH_KM', 'THETA_MAX_DEG', 'OATH_RADIUS_FRAC', 'EMISSION', 'PSF_PX', 'EXTINCTION_MAG', 'OATH_HEADER',
+           'THEMIS_SITES', 'STATIONS', 'MAG_LAG_S', 'MAG_TAU_S', 'ASIM_PATTERN', 'SkyGeometry', 'sky_geometry',
+           'layer_coords', 'SkyState', 'smooth_noise', 'sample_grid', 'random_stars', 'random_arc', 'random_fold',
+           'random_horizon', 'station_horizon', 'sample_state', 'render_sky', 'to_counts', 'to_oath_rgb', 'synth_image',
+           'plot_gallery', 'make_oath_like', 'clear_fraction', 'simulate_sky', 'best_possible_r2', 'class_of_state',
+           'state_of_row', 'write_iaga2002', 'write_image_txt', 'write_pangaea_tab', 'asim_file_name',
+           'make_asim_archive']
 
 # %% ../nbs/05_synth.ipynb #f78928a8
 R_EARTH_KM = 6371.0
@@ -78,10 +81,14 @@ class SkyState:
     arcs: list = field(default_factory=list)      # dicts from `random_arc`
     folds: list = field(default_factory=list)     # dicts from `random_fold` (discrete forms)
     diffuse: dict | None = None                   # amp, thresh, grid (32, 32) noise
-    cloud: dict | None = None                     # cover 0..1, grid, lit (light from below)
+    cloud: dict | None = None                     # cover 0..1, grid, lit (light from below), optional bright (own light, default 0.9)
     moon: dict | None = None                      # rho, az rad, amp (illumination 0..1)
     milky_way: dict | None = None                 # amp, az rad, tilt
     snow: dict | None = None                      # amp, grid
+    glow: dict | None = None                      # broad auroral glow: amp, north_km, width_km (a wide band on the layer)
+    twilight: dict | None = None                  # amp (at the horizon), az rad (of the sun below it), k (steepness)
+    horizon: np.ndarray | None = None             # (360,) obstruction per azimuth degree, fraction of the radius (`random_horizon`)
+    waves: dict | None = None                     # airglow gravity waves: amp (relative), grid (32, 32) noise
 
 # %% ../nbs/05_synth.ipynb #f86e3795
 def smooth_noise(
@@ -109,10 +116,10 @@ def sample_grid(
 
 def random_stars(
     rng,       # numpy Generator
-    n=None,    # number of stars (None: random, 80..219)
+    n=None,    # number of stars (None: random, 150..499; THEMIS sees hundreds)
 ):             # (n, 3) float32: rho (0..1), azimuth rad, brightness
     "Random star field: (n, 3) rho, azimuth, brightness (log-normal)."
-    n = int(rng.integers(80, 220)) if n is None else n
+    n = int(rng.integers(150, 500)) if n is None else n
     return np.stack([np.sqrt(rng.uniform(0, 1, n)), rng.uniform(-np.pi, np.pi, n),
                      rng.lognormal(0.0, 0.9, n) * 0.9], 1).astype(np.float32)
 
@@ -121,7 +128,7 @@ def random_arc(
     amp,    # peak brightness of the arc (airglow at zenith = 1)
 ):          # dict: north_km, width_km, sharp, amp, tilt, curv, wave_amp_km, wave_k, wave_ph
     "An east-west arc: centre latitude, width, edge sharpness, brightness, tilt, curvature, small waves."
-    return dict(north_km=rng.uniform(-250, 250), width_km=rng.uniform(6, 30), sharp=rng.uniform(2.5, 6), amp=amp,
+    return dict(north_km=rng.uniform(-250, 250), width_km=rng.uniform(8, 40), sharp=rng.uniform(1.5, 4), amp=amp,
                 tilt=rng.normal(0, 0.12), curv=rng.normal(0, 2e-4), wave_amp_km=rng.uniform(0, 8),
                 wave_k=rng.uniform(0.005, 0.03), wave_ph=rng.uniform(0, 2 * np.pi))
 
@@ -135,41 +142,88 @@ def random_fold(
                 ray_depth=rng.uniform(0.2, 0.9), curl=rng.uniform(0, 1))
 
 # %% ../nbs/05_synth.ipynb #00c4bae6
+def random_horizon(
+    rng: np.random.Generator,  # source of randomness
+    kind: str | None = None,   # 'open', 'trees', 'forest' or 'buildings'; None: drawn
+) -> np.ndarray:               # (360,) float32: fraction of the field-of-view radius hidden at each azimuth degree
+    "What hides the sky at the edge of the circle: hills, trees and buildings, per azimuth degree."
+    kind = kind or str(rng.choice(['open', 'trees', 'forest', 'buildings'], p=[0.5, 0.25, 0.1, 0.15]))
+    if kind not in ('open', 'trees', 'forest', 'buildings'): raise ValueError(f"unknown horizon kind {kind!r}")
+    az = np.arange(360)
+    h = 0.02 * np.clip(np.sin(np.deg2rad(az) * int(rng.integers(1, 4)) + rng.uniform(0, 2 * np.pi)), 0, None)   # hills
+    def dist(a0): return np.abs((az - a0 + 180) % 360 - 180)
+    if kind in ('trees', 'forest'):       # a stand of trees in one sector, or a forest all round
+        n, spread = (int(rng.integers(10, 40)), rng.uniform(40, 120)) if kind == 'trees' else (int(rng.integers(80, 160)), 360.0)
+        for a0 in (rng.uniform(0, 360) + rng.uniform(-spread / 2, spread / 2, n)) % 360:
+            h = np.maximum(h, rng.uniform(0.02, 0.08) * np.clip(1 - dist(a0) / rng.uniform(1.5, 4), 0, None))
+    if kind == 'buildings':               # huts, a mast
+        for _ in range(int(rng.integers(1, 4))):
+            h = np.where(dist(rng.uniform(0, 360)) < rng.uniform(2, 12), np.maximum(h, rng.uniform(0.03, 0.09)), h)
+        h = np.where(dist(rng.uniform(0, 360)) < 0.6, np.maximum(h, 0.2), h)
+    return h.astype(np.float32)
+
+def station_horizon(
+    site: str,    # station code, e.g. 'fsim'
+) -> np.ndarray:  # (360,) float32, as `random_horizon`
+    "The fixed horizon of a station: the same obstructions in every image of that station."
+    return random_horizon(np.random.default_rng(zlib.crc32(site.lower().encode())))
+
+# %% ../nbs/05_synth.ipynb #e08abb7d
+def _confounders(s, cls, rng, d, peak):
+    "What else is in the sky besides the class's own forms: broad glow, partial cloud, a low moon, twilight (see the label rule)."
+    u = rng.uniform
+    if cls in (0, 1, 2):                 # broad glow, mostly equatorward of the forms (south: negative north_km)
+        north = (s.arcs or s.folds)[0]['north_km'] - u(0, 250) if (s.arcs or s.folds) else u(-300, 300)
+        s.glow = dict(amp=peak * u(0.05, 0.4), north_km=north, width_km=u(100, 400))
+    elif u() < 0.5 * d: s.glow = dict(amp=u(0.1, 0.4), north_km=u(-300, 300), width_km=u(150, 500))   # faint glow, no forms
+    if cls in (0, 1, 2, 5) and u() < 0.5 * d:                 # patches of thin cloud: less than half the sky
+        s.cloud = dict(cover=u(0.05, 0.45), grid=smooth_noise(rng), lit=0.0)
+    if cls in (0, 1, 2, 5) and u() < 0.25 * d:                # a low, faint moon that does not dominate
+        s.moon = dict(rho=u(0.75, 1.0), az=u(-np.pi, np.pi), amp=u(0.1, 0.2 + 0.3 * d), ghost=float(u() < 0.3))
+    if u() < (0.35 if cls in (3, 4, 5) else 0.2 * d):         # twilight: the sun not far below one horizon
+        s.twilight = dict(amp=float(np.exp(u(np.log(0.3), np.log(15)))), az=u(-np.pi, np.pi), k=u(1.0, 3.0))
+    return s
+
 def sample_state(
     cls: int,                  # OATH class id, 0 arc .. 5 noaurora
     rng: np.random.Generator,  # source of randomness
     difficulty: float = 0.5,   # 0: bright textbook examples; 1: faint forms and many confounders (clipped to 0..1)
 ) -> SkyState:
-    "A random sky of class `cls`."
+    "A random sky of class `cls`, following the label rule (see the table above)."
     if cls not in range(6): raise ValueError(f"cls must be an OATH class id 0..5, got {cls!r}")
-    d = float(np.clip(difficulty, 0, 1))
-    s = SkyState(airglow=rng.uniform(0.7, 1.3), stars=random_stars(rng))
-    def amp(lo, hi): return 0.6 * rng.uniform(lo, hi) * (1 - 0.75 * d * rng.uniform())  # fainter when harder
-    def patches(a): return dict(amp=a, thresh=rng.uniform(-0.8, 0.6), grid=smooth_noise(rng))
+    d = float(np.clip(difficulty, 0, 1)) ** 0.6     # calibrated: the default 0.5 (d 0.66) gives a task as hard as the real one
+    s = SkyState(airglow=rng.uniform(0.7, 1.3), stars=random_stars(rng), horizon=random_horizon(rng),
+                 waves=dict(amp=rng.uniform(0.1, 0.4), grid=smooth_noise(rng)))
+    def amp(lo, hi): return 1.2 * rng.uniform(lo, hi) * (1 - 0.9 * d * rng.uniform())   # fainter when harder
+    def patches(a): return dict(amp=a, thresh=rng.uniform(-0.4, 1.0), grid=smooth_noise(rng))
+    peak = 0.0
     if cls == 0:
         s.arcs = [random_arc(rng, amp(1.0, 6.0)) for _ in range(int(rng.integers(1, 4)))]
-        if rng.uniform() < 0.4 * d: s.diffuse = patches(amp(0.2, 0.8))
+        peak = max(a['amp'] for a in s.arcs)
+        if rng.uniform() < 0.8 * d: s.diffuse = patches(peak * rng.uniform(0.1, 0.3 + 1.0 * d))   # weaker than the arcs
     elif cls == 1:
-        s.diffuse = patches(amp(0.5, 2.5))
-        if rng.uniform() < 0.3 * d: s.arcs = [random_arc(rng, amp(0.3, 1.0)) | dict(width_km=rng.uniform(30, 80), sharp=2)]
+        s.diffuse = patches(amp(0.5, 2.5)) | dict(thresh=rng.uniform(0.0, 1.5)); peak = s.diffuse['amp'] * rng.uniform(0.3, 1.0)
+        if rng.uniform() < 0.4 + 0.4 * d:                                                # a broad, soft arc-like band
+            s.arcs = [random_arc(rng, s.diffuse['amp'] * rng.uniform(0.3, 0.5 + 0.8 * d)) | dict(width_km=rng.uniform(30, 80), sharp=rng.uniform(1, 2))]
     elif cls == 2:
         s.folds = [random_fold(rng, amp(2.0, 10.0)) for _ in range(int(rng.integers(1, 3)))]
-        if rng.uniform() < 0.5: s.arcs = [random_arc(rng, amp(0.5, 3.0))]
-        if rng.uniform() < 0.5: s.diffuse = patches(amp(0.3, 1.0))
+        peak = max(f['amp'] for f in s.folds)
+        if rng.uniform() < 0.5: s.arcs = [random_arc(rng, peak * rng.uniform(0.2, 0.4 + 1.0 * d))]
+        if rng.uniform() < 0.5: s.diffuse = patches(peak * rng.uniform(0.1, 0.4))
     elif cls == 3:
-        s.cloud = dict(cover=rng.uniform(0.65, 1.0), grid=smooth_noise(rng), lit=rng.uniform(0, 1.5))
-        if rng.uniform() < 0.6 * d: s.arcs = [random_arc(rng, amp(0.5, 3.0))]      # faint aurora behind thin cloud
+        s.cloud = dict(cover=rng.uniform(0.55, 1.0), grid=smooth_noise(rng), lit=rng.uniform(0, 1.5), bright=rng.uniform(0.6, 1.5))
+        if rng.uniform() < 0.2 * d:                       # aurora dimly seen through a thick deck
+            s.cloud['cover'] = max(s.cloud['cover'], 0.8); s.arcs = [random_arc(rng, amp(0.2, 1.0))]
         if rng.uniform() < 0.15: s.snow = dict(amp=rng.uniform(0.5, 3), grid=smooth_noise(rng))
     elif cls == 4:
-        s.moon = dict(rho=rng.uniform(0.0, 0.95), az=rng.uniform(-np.pi, np.pi), amp=rng.uniform(0.4, 1.0))
+        s.moon = dict(rho=rng.uniform(0.0, 0.95), az=rng.uniform(-np.pi, np.pi), amp=rng.uniform(0.35, 1.0), ghost=float(rng.uniform() < 0.35))
         if rng.uniform() < 0.4 * d: s.arcs = [random_arc(rng, amp(0.5, 3.0))]      # moonlit arc
         if rng.uniform() < 0.3 * d: s.cloud = dict(cover=rng.uniform(0.1, 0.5), grid=smooth_noise(rng), lit=0.0)
     else:
-        s.stars = np.concatenate([s.stars, random_stars(rng, int(rng.integers(0, 3))) * [1, 1, 8]])  # planets
+        s.stars = np.concatenate([s.stars * [1, 1, 2], random_stars(rng, int(rng.integers(0, 3))) * [1, 1, 8]])  # clear: bright stars, planets
         if rng.uniform() < 0.6: s.milky_way = dict(amp=rng.uniform(0.1, 0.6) * (1 + d), az=rng.uniform(-np.pi, np.pi), tilt=rng.uniform(0, 1))
-        if rng.uniform() < 0.4 * d: s.cloud = dict(cover=rng.uniform(0.05, 0.4), grid=smooth_noise(rng), lit=0.0)
         if rng.uniform() < 0.3 * d: s.diffuse = dict(amp=rng.uniform(0.1, 0.3), thresh=rng.uniform(0, 1), grid=smooth_noise(rng))
-    return s
+    return _confounders(s, cls, rng, d, peak)
 
 # %% ../nbs/05_synth.ipynb #d344b0dd
 EMISSION = {5577: dict(height_km=110.0, gain=1.0, blur=0.0, airglow=1.0),   # green line
@@ -179,7 +233,12 @@ EMISSION = {5577: dict(height_km=110.0, gain=1.0, blur=0.0, airglow=1.0),   # gr
 def _arc_layer(a, east, north):
     centre = a['north_km'] + a['tilt'] * east + a['curv'] * east ** 2 + a['wave_amp_km'] * np.sin(a['wave_k'] * east + a['wave_ph'])
     along = 1 + 0.25 * np.sin(0.01 * east + a['wave_ph'])             # brightness varies along the arc
-    return a['amp'] * along * np.exp(-np.abs((north - centre) / a['width_km']) ** a['sharp'])
+    dn = (north - centre) / a['width_km']
+    core = np.exp(-np.abs(dn) ** a['sharp'])
+    tail = 0.35 * np.exp(-np.clip(dn, 0, None) / 3) * (dn > 0)            # softer glow poleward of the bright edge
+    strand = 0.5 * (0.5 + 0.5 * np.sin(5 * a['wave_ph'])) * np.exp(-(dn - 2.5) ** 2)   # a fainter parallel strand
+    rays = 1 - 0.15 * (np.sin(0.21 * east + 3 * a['wave_ph']) * np.sin(0.083 * east + 7 * a['wave_ph'])) ** 2   # irregular rays
+    return a['amp'] * along * rays * (core + tail + strand)
 
 def _fold_layer(f, east, north):
     centre = f['north_km'] + f['fold_km'] * np.sin(f['fold_k'] * east + f['fold_ph'])
@@ -189,6 +248,49 @@ def _fold_layer(f, east, north):
     return f['amp'] * prof * (1 - f['ray_depth'] * 0.5 * (1 + np.sin(f['ray_k'] * east)))
 
 # %% ../nbs/05_synth.ipynb #236d96ae
+PSF_PX = 0.9   # blur of the THEMIS optics (gaussian sigma at 256 px; scaled with the image size)
+
+def _aurora(state, size, radius_frac, em):
+    "Brightness of the auroral layer as seen from the ground (van Rhijn brightening, optics blur), without the sky."
+    east, north, vr = layer_coords(size, radius_frac, em['height_km'])
+    aur = np.zeros((size, size), np.float32)
+    for a in state.arcs: aur += _arc_layer(a, east, north)
+    for f in state.folds: aur += _fold_layer(f, east, north)
+    if state.diffuse is not None:
+        dz = state.diffuse
+        aur += dz['amp'] / (1 + np.exp(-(sample_grid(dz['grid'], east, north, 500.0) - dz['thresh']) / 0.35))
+    if state.glow is not None:
+        gl = state.glow
+        aur += gl['amp'] * np.exp(-((north - gl['north_km']) / gl['width_km']) ** 2)
+    blur = np.hypot(em['blur'], PSF_PX * size / 256)
+    return ndimage.gaussian_filter(aur, blur) * np.minimum(vr, 4) * em['gain']
+
+def _moon(m, g, size):
+    "The moon: one saturated disc, glare around it, moonlit sky, and (when m['ghost']) a reflection in the optics."
+    c = (size - 1) / 2
+    mx, my = c + m['rho'] * g.radius_px * np.sin(m['az']), c - m['rho'] * g.radius_px * np.cos(m['az'])
+    xs, ys = np.arange(size, dtype=np.float32)[None, :], np.arange(size, dtype=np.float32)[:, None]
+    dist = np.hypot(xs - mx, ys - my) * 256 / size
+    out = m['amp'] * (200 * (dist < 5) + 80 * (6 / (dist + 4)) ** 2 + 1.5 * np.exp(-dist / 90) + 1.2)
+    if m.get('ghost', 1.0):      # states from older code have no 'ghost' key: they had one
+        gd = np.hypot(xs - (2 * c - mx), ys - (2 * c - my)) * 256 / size
+        out = out + m['amp'] * m.get('ghost', 1.0) * 3 * np.exp(-(gd / 8) ** 2)
+    return out
+
+EXTINCTION_MAG = 0.2   # atmospheric extinction at 557.7 nm, magnitudes per airmass (clear arctic sky)
+
+@lru_cache(maxsize=8)
+def _extinction(size, radius_frac):
+    "Transmission of the atmosphere per pixel: 10^(-0.4 k X), airmass X of Rozenberg (1966), finite at the horizon."
+    cz = np.cos(sky_geometry(size, radius_frac).theta)
+    return (10 ** (-0.4 * EXTINCTION_MAG / (cz + 0.025 * np.exp(-11 * cz)))).astype(np.float32)
+
+def _horizon_mask(horizon, g):
+    "Pixels hidden by the obstructions of `horizon` (see `random_horizon`)."
+    deg = np.round(np.rad2deg(g.phi)).astype(int) % 360
+    return g.inside & (g.rho > 1 - horizon[deg])
+
+# %% ../nbs/05_synth.ipynb #6a1e3048
 def render_sky(
     state: SkyState,                        # what is in the sky, e.g. from `sample_state`
     size: int = 256,                        # image side, px
@@ -199,17 +301,10 @@ def render_sky(
     if int(wavelength) not in EMISSION: raise ValueError(f"wavelength must be one of {sorted(EMISSION)} Å, got {wavelength!r}")
     g = sky_geometry(size, radius_frac)
     em = EMISSION[int(wavelength)]
-    east, north, vr = layer_coords(size, radius_frac, em['height_km'])
-    vr_glow = layer_coords(size, radius_frac, 90.0)[2]
+    ge, gn, vr_glow = layer_coords(size, radius_frac, 90.0)
     img = state.airglow * em['airglow'] * (0.6 + 0.4 * vr_glow)
-    aur = np.zeros_like(img)
-    for a in state.arcs: aur += _arc_layer(a, east, north)
-    for f in state.folds: aur += _fold_layer(f, east, north)
-    if state.diffuse is not None:
-        dz = state.diffuse
-        aur += dz['amp'] / (1 + np.exp(-(sample_grid(dz['grid'], east, north, 500.0) - dz['thresh']) / 0.35))
-    if em['blur']: aur = ndimage.gaussian_filter(aur, em['blur'])
-    img = img + em['gain'] * aur * np.minimum(vr, 4)
+    if state.waves is not None: img = img * (1 + state.waves['amp'] * sample_grid(state.waves['grid'], ge, gn, 400.0))
+    img = img + _aurora(state, size, radius_frac, em)
     if state.milky_way is not None:
         mw = state.milky_way
         ang = np.sin(g.theta) * np.cos(g.phi - mw['az']) * mw['tilt'] + np.cos(g.theta) * np.sqrt(1 - mw['tilt'] ** 2)
@@ -220,50 +315,48 @@ def render_sky(
         r = st[:, 0] * g.radius_px
         xi = np.clip(np.round(c + r * np.sin(st[:, 1])).astype(int), 0, size - 1)
         yi = np.clip(np.round(c - r * np.cos(st[:, 1])).astype(int), 0, size - 1)
-        np.add.at(stars, (yi, xi), st[:, 2] * 3.5)
+        np.add.at(stars, (yi, xi), st[:, 2] * 2.0)
         img = img + ndimage.gaussian_filter(stars, 0.7)
-    if state.moon is not None:
-        m = state.moon
-        mx, my = c + m['rho'] * g.radius_px * np.sin(m['az']), c - m['rho'] * g.radius_px * np.cos(m['az'])
-        xs, ys = np.arange(size, dtype=np.float32)[None, :], np.arange(size, dtype=np.float32)[:, None]
-        dist = np.hypot(xs - mx, ys - my)
-        ghost = np.exp(-np.hypot(xs - (2 * c - mx), ys - (2 * c - my)) ** 2 / (0.03 * size) ** 2)  # reflection in the optics
-        img = img + m['amp'] * (200 * (dist < 0.012 * size) + 40 * (3 / (dist + 3)) ** 2
-                                + 1.5 * np.exp(-dist / (0.35 * size)) + 3 * ghost + 1.2)
+    img = img * _extinction(size, radius_frac)         # what comes from above the atmosphere is dimmed near the horizon
+    if state.twilight is not None:          # scattered sunlight: brightest towards the sun's horizon
+        tw = state.twilight
+        img = img + tw['amp'] * np.exp(tw['k'] * (g.rho * np.cos(g.phi - tw['az']) - 1)) * (0.5 + 0.5 * g.rho ** 2)
+    if state.moon is not None: img = img + _moon(state.moon, g, size)
     if state.cloud is not None:
         cl = state.cloud
         ce, cn, _ = layer_coords(size, radius_frac, 2.0)
         tex = sample_grid(cl['grid'], ce, cn, 10.0)
         trans = np.exp(-np.clip(cl['cover'] * 4.5 + 1.5 * tex - (1 - cl['cover']) * 3.0, 0, None))
         lit = cl['lit'] * (1 - trans) * (0.5 + 0.5 * g.rho ** 2) * (1 + 0.5 * np.cos(g.phi))   # town lights below
-        glow = (1 - trans) * (0.9 + 0.25 * tex + (4 * state.moon['amp'] if state.moon else 0))
+        glow = (1 - trans) * (cl.get('bright', 0.9) + 0.25 * tex + (4 * state.moon['amp'] if state.moon else 0))   # dark unless lit
         img = img * trans + lit + glow
     if state.snow is not None:
         blot = sample_grid(state.snow['grid'], g.rho * np.sin(g.phi) * 100, g.rho * np.cos(g.phi) * 100, 100.0)
         img = img + state.snow['amp'] * np.clip(blot - 0.8, 0, None)
     img = img + 0.08 * ndimage.uniform_filter(img, size // 6)        # scattered light in the optics
-    img = img * (1 - 0.35 * g.rho ** 4)                                # vignetting of the fisheye
+    if state.horizon is not None: img = np.where(_horizon_mask(state.horizon, g), 0.03 * img.min() + 0.02, img)  # dark silhouettes
+    img = img * (1 - 0.45 * g.rho ** 3)                                # vignetting of the fisheye
     return np.where(g.inside, img, 0).astype(np.float32)
 
-# %% ../nbs/05_synth.ipynb #6a1e3048
+# %% ../nbs/05_synth.ipynb #91b4cedd
 def to_counts(
     sky: np.ndarray,              # brightness from `render_sky`
     rng: np.random.Generator,     # source of the shot and read noise
     bias: float = 2300.0,         # detector bias, counts
-    gain: float = 900.0,          # counts per unit brightness
-    read_noise: float = 25.0,     # counts rms
+    gain: float = 300.0,          # counts per unit brightness (airglow at zenith ~ 300 counts above bias)
+    read_noise: float = 21.0,     # counts rms (THEMIS GAKO, measured from frame differences at the bias level)
 ) -> np.ndarray:                  # (H, W) uint16 counts
     "Detector counts with shot and read noise, THEMIS-like."
     e = np.clip(sky, 0, None) * gain
-    e = e + np.sqrt(e + 1) * 1.2 * rng.standard_normal(sky.shape, dtype=np.float32)
+    e = e + np.sqrt(1.8 * e + 1) * rng.standard_normal(sky.shape, dtype=np.float32)   # shot noise: var 1.8 x signal (GAKO)
     counts = bias + e + read_noise * rng.standard_normal(sky.shape, dtype=np.float32)
     return np.clip(np.round(counts), 0, 65535).astype(np.uint16)
 
 def to_oath_rgb(
     counts: np.ndarray,      # (H, W) counts
     inside: np.ndarray,      # (H, W) bool field of view
-    lo_pct: float = 0.5,     # percentile of the counts inside that becomes 0 (contrast stretch)
-    hi_pct: float = 98.8,    # percentile that becomes 255 (genuine images: ~1 % saturated)
+    lo_pct: float = 1.0,     # percentile of the counts inside that becomes 0 (genuine OATH images: 1.0-1.2 % zeros)
+    hi_pct: float = 99.0,    # percentile that becomes 255 (genuine OATH images: 1.03-1.07 % saturated)
 ) -> np.ndarray:             # (H, W, 3) uint8, grey in green, black outside
     "OATH's look: contrast-stretched 8-bit grey in the green channel of an RGB image."
     lo, hi = np.percentile(counts[inside], [lo_pct, hi_pct])
@@ -337,8 +430,9 @@ def _episodes(n_per_class, rng, max_len=6):
 
 def _oath_frame(job):
     "Render and write one OATH-like image (run in worker processes)."
-    path, c, seed, ep_seed, j, difficulty, size = job
+    path, c, seed, ep_seed, j, difficulty, size, site = job
     state = sample_state(c, np.random.default_rng([seed, ep_seed]), difficulty)   # frames of an episode share the sky
+    state.horizon = station_horizon(site)                                           # and the station's trees and huts
     for a in state.arcs: a['north_km'] += 3.0 * j                                   # ... which evolves slightly
     for f in state.folds: f['fold_ph'] += 0.15 * j
     img = to_oath_rgb(to_counts(render_sky(state, size), np.random.default_rng([seed, ep_seed, j + 1])), sky_geometry(size).inside)
@@ -370,7 +464,7 @@ def make_oath_like(
         ep_seed = int(rng.integers(2**31))
         for j in range(k):
             pic = f'{len(rows) + 1:05d}'
-            jobs.append((img_dir / f'{pic}.png', c, seed, ep_seed, j, difficulty, size))
+            jobs.append((img_dir / f'{pic}.png', c, seed, ep_seed, j, difficulty, size, site))
             rows.append((int(class2_of(c)), c, pic, CLASSES[c], f'{int(rng.integers(0, 360)):03d}'))
             t = t + pd.Timedelta(seconds=float(rng.choice([3, 6, 9, 12, 30, 60])))
             origin.append(f'{site} {t.day:02d}/{_MONTHS[t.month - 1]}/{t.year} {t:%H:%M:%S}.0,images/scaled_cropped/{pic}.png')
@@ -397,6 +491,41 @@ def _slow(rng, n, dt_s, tau_s):
     x = ndimage.gaussian_filter1d(rng.standard_normal(n + 2 * pad), tau_s / dt_s)[pad:pad + n]
     return (x - x.mean()) / (x.std() + 1e-12)
 
+def _substorms(tl, onsets, strength, seen, arc):
+    "Growth (arc drifting equatorward), expansion (discrete), recovery (diffuse): what the camera sees, and the whole."
+    n = len(tl)
+    arc, disc, diff, jet_disc, jet_diff, arc_north = arc.copy(), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, 150.0)
+    for t_on, s, v in zip(onsets, strength, seen):
+        u = tl - t_on
+        grow = (u > -2400) & (u < 0)
+        arc[grow] += s * 2.5 * (1 + u[grow] / 2400)
+        arc_north[grow] = 150 + 300 * u[grow] / 2400                       # drifts equatorward
+        exp_, rec = (u >= 0) & (u < 1800), (u >= 900) & (u < 9000)
+        jet_disc[exp_] += s * 4 * np.sin(np.pi * u[exp_] / 1800) ** 0.5
+        jet_diff[rec] += s * 1.6 * np.exp(-(u[rec] - 900) / 2700)
+        disc[exp_] += v * s * 4 * np.sin(np.pi * u[exp_] / 1800) ** 0.5   # the camera sees the share v of it
+        diff[rec] += v * s * 1.6 * np.exp(-(u[rec] - 900) / 2700)
+    return arc, arc_north, disc, diff, jet_disc, jet_diff
+
+MAG_LAG_S, MAG_TAU_S = 120, 300   # the ground field follows the electrojet 2 min late, smoothed over ~5 min
+
+def clear_fraction(
+    cover,   # cloud cover 0..1 (scalar or array), as in `SkyState.cloud`
+):           # mean transmission of the sky through that cloud, 0..1
+    "Mean transmission of the cloud layer `render_sky` draws for a cover (averaged over its texture)."
+    tex = _NORMAL_Q                                                     # the texture is standard normal
+    c = np.asarray(cover, float)[..., None]
+    return np.exp(-np.clip(c * 4.5 + 1.5 * tex - (1 - c) * 3.0, 0, None)).mean(-1)
+
+_NORMAL_Q = special.ndtri((np.arange(29) + 0.5) / 29)    # 29 quantiles of the standard normal
+
+def _response(x, dt_s, lag_s=MAG_LAG_S, tau_s=MAG_TAU_S):
+    "Causal response of the ground magnetic field to a current: delayed by lag_s, exponential memory tau_s."
+    k = np.exp(-np.arange(0, 5 * tau_s + dt_s, dt_s) / tau_s); k /= k.sum()
+    y = np.convolve(x, k)[:len(x)]
+    sh = int(round(lag_s / dt_s))
+    return np.concatenate([np.full(sh, y[0]), y[:len(y) - sh]]) if sh else y
+
 # %% ../nbs/05_synth.ipynb #fd70350d
 def simulate_sky(
     start,                        # first time step, UTC (string or timestamp; naive means UTC)
@@ -405,7 +534,7 @@ def simulate_sky(
     dt_s: int = 60,               # time step of the simulation, s
     seed: int = 0,                # substorms depend on it; clouds and noise also on the station's index in `locations`
 ) -> pd.DataFrame:                # one row per station and time step
-    "The simulated physical state per station and time step: activity components, cloud, moon, magnetic field, CBH."
+    "The simulated physical state per station and time step: activity components, cloud, moon, magnetic field, CBH, electrojet."
     t0, t1 = utc_timestamp(start), utc_timestamp(end)
     if t1 <= t0: raise ValueError(f"end {t1} must be after start {t0}")
     unknown = [l for l in locations if l not in STATIONS]
@@ -423,18 +552,8 @@ def simulate_sky(
     for li, loc in enumerate(locations):
         st = STATIONS[loc]
         lrng = np.random.default_rng([seed, 1, li])
-        tl = ts - st['lag_s']
-        arc, disc, diff = 0.6 * base_arc.copy(), np.zeros(n), np.zeros(n)
-        arc_north = np.full(n, 150.0)
-        for t_on, s in zip(onsets, strength):
-            u = tl - t_on
-            grow = (u > -2400) & (u < 0)
-            arc[grow] += s * 2.5 * (1 + u[grow] / 2400)
-            arc_north[grow] = 150 + 300 * u[grow] / 2400                       # drifts equatorward
-            exp_ = (u >= 0) & (u < 1800)
-            disc[exp_] += s * 4 * np.sin(np.pi * u[exp_] / 1800) ** 0.5
-            rec = (u >= 900) & (u < 9000)
-            diff[rec] += s * 1.6 * np.exp(-(u[rec] - 900) / 2700)
+        seen = lrng.uniform(0.2, 1.0, n_sub)      # share of each substorm's aurora inside this camera's field of view
+        arc, arc_north, disc, diff, jet_disc, jet_diff = _substorms(ts - st['lag_s'], onsets, strength, seen, 0.6 * base_arc)
         cover = 1 / (1 + np.exp(-(2.5 * _slow(lrng, n, dt_s, 3600) + 0.3 * _slow(lrng, n, dt_s, 300) - 0.4)))  # 0..1
         cbh = np.where(cover > 0.15, 200 + 7000 * (1 - cover) ** 2 * np.exp(0.15 * lrng.standard_normal(n)), np.nan)
         days = ts / 86400
@@ -442,15 +561,30 @@ def simulate_sky(
         moon_amp = 0.5 * (1 - np.cos(2 * np.pi * phase))
         moon_alt = 30 * np.sin(2 * np.pi * (days * 24 - 0.84 * days) / 24.84 + 1.0) + 5
         sq = 15 * np.sin(2 * np.pi * (ts % 86400) / 86400)                    # quiet daily variation, nT
-        # the electrojet is not the aurora: its strength varies on its own (x0.6..1.6) and there is other variability
-        jet = st['gain'] * np.exp(0.25 * _slow(rng, n, dt_s, 1800)) * (60 * disc + 30 * diff + 6 * arc)
-        dx = -jet + sq + 20 * _slow(lrng, n, dt_s, 1200) + 2.0 * lrng.standard_normal(n)
+        dp2 = 25 * np.clip(_slow(rng, n, dt_s, 5400) + 0.5, 0, None)             # convection electrojet: no aurora overhead
+        strength_t = st['gain'] * np.exp(0.2 * _slow(rng, n, dt_s, 1800))        # conductance varies on its own
+        jet = _response(strength_t * (60 * jet_disc + 30 * jet_diff + 6 * arc) + st['gain'] * dp2, dt_s)
+        visible = _response(strength_t * (60 * disc + 30 * diff + 6 * arc), dt_s) * clear_fraction(cover)   # what the camera can see
+        dx = -jet + sq + 12 * _slow(lrng, n, dt_s, 1200) + 2.0 * lrng.standard_normal(n)
         dy = st['gain'] * (25 * disc - 10 * diff) + 1.5 * lrng.standard_normal(n)
         dz = st['gain'] * (40 * disc + 5 * arc) + 1.5 * lrng.standard_normal(n)
         out.append(pd.DataFrame(dict(time=times, loc=loc, arc=arc, arc_north_km=arc_north, discrete=disc, diffuse=diff,
                                      cover=cover, cbh_m=cbh, moon_amp=moon_amp, moon_alt_deg=moon_alt,
-                                     x_nT=st['x0_nT'] + dx, y_nT=st['y0_nT'] + dy, z_nT=st['z0_nT'] + dz)))
+                                     x_nT=st['x0_nT'] + dx, y_nT=st['y0_nT'] + dy, z_nT=st['z0_nT'] + dz,
+                                     jet_nT=jet, visible_nT=visible)))
     return pd.concat(out, ignore_index=True)
+
+# %% ../nbs/05_synth.ipynb #434184f8
+def best_possible_r2(
+    df: pd.DataFrame,   # rows of `simulate_sky`, or the truth table of `make_asim_archive` (loc, x_nT, visible_nT)
+) -> pd.Series:         # R² per station (index: loc)
+    "The best R² any model of the images can reach for the magnetic disturbance: X against the camera-visible part of the electrojet."
+    def r2(d):
+        x, y = d['visible_nT'].to_numpy(float), d['x_nT'].to_numpy(float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        b = np.polyfit(x[ok], y[ok], 1)          # the best straight line: the model may learn any gain and offset
+        return 1 - ((y[ok] - np.polyval(b, x[ok])) ** 2).sum() / ((y[ok] - y[ok].mean()) ** 2).sum()
+    return pd.Series({loc: r2(d) for loc, d in df.groupby('loc', sort=False)}, name='best_r2')
 
 # %% ../nbs/05_synth.ipynb #dc0e30eb
 def class_of_state(
@@ -602,7 +736,8 @@ def make_asim_archive(
                 jobs.append((dest / 'asim' / rel, vars(state), size, wvl, [seed, 4, li, i, wvl]))  # plain dict: picklable
                 truth.append(dict(time=row['time'], loc=loc, wavelength=wvl, file=rel, class6=class_of_state(row),
                                   arc=row['arc'], discrete=row['discrete'], diffuse=row['diffuse'], cover=row['cover'],
-                                  cbh_m=row['cbh_m'], moon_alt_deg=row['moon_alt_deg'], x_nT=row['x_nT']))
+                                  cbh_m=row['cbh_m'], moon_alt_deg=row['moon_alt_deg'], x_nT=row['x_nT'],
+                                  jet_nT=row['jet_nT'], visible_nT=row['visible_nT']))
     parallel_map('tame.synth:_asim_frame', [(j,) for j in jobs], n_jobs=n_jobs, desc='all-sky images', progress=progress)
     truth = pd.DataFrame(truth)
     with atomic_write(dest / 'truth.csv', 'w') as f: truth.to_csv(f, index=False)
