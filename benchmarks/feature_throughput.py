@@ -14,6 +14,8 @@ The int8 engine is calibrated on frames of another night (never the frames it is
 precisions change the classifications?"): synthetic OATH-like images and the 10 genuine OATH images of nbs/data.
 Goals (issue 20): network-only fastest reduced precision >= 2.0x tame compile fp32; end to end >= 1.8x tame's
 default end to end; agreement >= 99 % and accuracy change < 0.5 points for a precision to be a default.
+Where a CUDA GPU is present, two more variants run: the network on the GPU in fp32 and fp16 (network only), end to
+end with min(16, cores) loader processes (the loader-bound figure); --skip-gpu leaves them out.
 Data: synthetic (tame.synth.make_asim_archive: 256x256 16-bit PNG frames) unless said otherwise.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
@@ -22,7 +24,8 @@ from pathlib import Path
 VARIANTS = ['plain', 'default', 'compile', 'openvino-fp32', 'openvino-bf16', 'openvino-int8']
 LABELS = {'plain': 'plain torch eager, NCHW, glibc defaults', 'default': 'tame default (channels_last + mallopt)',
           'compile': 'tame compile=True', 'openvino-fp32': 'OpenVINO fp32', 'openvino-bf16': 'OpenVINO bf16',
-          'openvino-int8': 'OpenVINO int8 (NNCF)'}
+          'openvino-int8': 'OpenVINO int8 (NNCF)', 'cuda-fp32': 'torch on the GPU, fp32', 'cuda-fp16': 'torch on the GPU, fp16 autocast'}
+GPU_VARIANTS = ['cuda-fp32', 'cuda-fp16']
 
 def rate(fn, n_items, min_s=3.0):
     "items/s of fn() (each call handles n_items), after one warm-up call, over at least min_s."
@@ -46,8 +49,10 @@ def run_variant(v, files, cal, batch, out):
     else:
         kw = dict(compile=True) if v == 'compile' else {}
         if v.startswith('openvino'): kw = dict(engine='openvino', precision=v.split('-')[1], calibration=cal)
+        if v.startswith('cuda'): kw = dict(device='cuda', num_workers=min(16, os.cpu_count() or 1))
         t = time.perf_counter(); eng = FeatureExtractor(batch_size=batch, **kw)
-        g = torch.stack([ImagePipeline(eng.spec)(f)[0] for f in files[:batch]])
+        if v.startswith('cuda'): eng.half = v == 'cuda-fp16'          # the engine's GPU default is fp16 autocast
+        g = torch.stack([ImagePipeline(eng.spec)(f)[0] for f in files[:batch]]).to(eng.device)   # GPU: network only, no copy
         y = eng.forward(g); res['setup_s'] = time.perf_counter() - t   # conversion, calibration, compilation
         res['net'] = rate(lambda: eng.forward(g), batch)
         eng.extract(files[:batch], progress=False)             # warm-up: loader processes, first batch
@@ -96,6 +101,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--images', type=int, default=512); ap.add_argument('--batch', type=int, default=64)
     ap.add_argument('--skip-compile', action='store_true'); ap.add_argument('--skip-agreement', action='store_true')
+    ap.add_argument('--skip-gpu', action='store_true')
     ap.add_argument('--variant', help=argparse.SUPPRESS); ap.add_argument('--work', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.variant:                                        # a child: one variant
@@ -114,7 +120,9 @@ def main():
         (w / 'files.json').write_text(json.dumps(files))
         (w / 'cal.json').write_text(json.dumps(sorted(str(p) for p in calib['asim'].rglob('*.png'))))
         res = {}
-        for v in VARIANTS:
+        gpu = torch.cuda.is_available() and not a.skip_gpu
+        if gpu: print(f'GPU: {torch.cuda.get_device_name(0)}')
+        for v in VARIANTS + (GPU_VARIANTS if gpu else []):
             if v == 'compile' and a.skip_compile: continue
             r = subprocess.run([sys.executable, __file__, '--variant', v, '--work', d, '--batch', str(a.batch)], capture_output=True, text=True)
             if r.returncode: print(f'{v} failed:\n{r.stderr[-2000:]}'); continue

@@ -203,10 +203,17 @@ def tame2022_split(
         if dd < diff: best, diff = idx, dd
     return best
 
-# %% ../nbs/60_analysis.ipynb #641d0a41
+# %% ../nbs/60_analysis.ipynb #439ba6dc
+def _scale_rows(X: np.ndarray) -> np.ndarray:
+    "TAME's per-row standardisation (`sklearn.preprocessing.scale(X, axis=1)`), without scikit-learn's rounding warning."
+    # Polynomial terms span many orders of magnitude within a row, so after centering the row mean is zero only to
+    # float rounding and scikit-learn warns ("Numerical issues were encountered"); the values are TAME's all the same.
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Numerical issues were encountered', category=UserWarning)
+        return scale(X, axis=1)
+
 def _tame2022_pipeline(degree):
-    return Pipeline([('poly', PolynomialFeatures(degree)), ('rows', FunctionTransformer(scale, kw_args=dict(axis=1))),
-                     ('ridge', Ridge(alpha=1))])
+    return Pipeline([('poly', PolynomialFeatures(degree)), ('rows', FunctionTransformer(_scale_rows)), ('ridge', Ridge(alpha=1))])
 
 def fit_disturbance_tame2022(
         data: pd.DataFrame,                   # image records with feat_*, STATS, class6, cbh_m, X, Y, Z (DataAnalyzer.tame2022_data)
@@ -237,7 +244,7 @@ def fit_disturbance_tame2022(
                          'predicted': p, 'baseline': b, 'persistence': pers})
     return DisturbanceModel(cols, pipe, cv, held, 'tame2022', f'{component} - mean', len(d))
 
-# %% ../nbs/60_analysis.ipynb #fd6e983e
+# %% ../nbs/60_analysis.ipynb #b1fd7042
 def disturbance_scores(
         model: DisturbanceModel,   # a fitted model (either recipe)
        ) -> dict:                  # recipe, target, rows, test rows, R² and skill scores (pooled over all held-out rows)
@@ -253,16 +260,17 @@ def disturbance_scores(
                 skill_vs_persistence=(1 - mse('predicted', pr) / mse('persistence', pr)) if pr.sum() > 1 else np.nan)
 
 def compare_disturbance(
-        models: dict,   # name -> fitted DisturbanceModel
+        models: dict,       # name -> fitted DisturbanceModel
+        warn: bool = True,  # log a warning for each model worse than a reference
        ) -> pd.DataFrame:  # one row per model: disturbance_scores
     "Both set-ups side by side: rows, R² of model / brightness baseline / persistence and the model's skill against each."
     t = pd.DataFrame([dict(setup=k, **disturbance_scores(m)) for k, m in models.items()]).set_index('setup')
     for k, r in t.iterrows():
-        for ref in ('brightness', 'persistence'):
+        for ref in ('brightness', 'persistence') if warn else ():
             if r[f'skill_vs_{ref}'] < 0: _log.warning(f'{k}: the model is worse than {ref} on its held-out rows (skill {r[f"skill_vs_{ref}"]:.2f})')
     return t
 
-# %% ../nbs/60_analysis.ipynb #4ad80b22
+# %% ../nbs/60_analysis.ipynb #fe698bc2
 def _date_axis(ax):
     "Time axis with UT hours, and the full date where a day begins (and at the first tick)."
     import matplotlib.dates as mdates
@@ -307,7 +315,7 @@ def plot_disturbance_comparison(
        ):
     "Held-out R² of each set-up's model, brightness-only baseline and persistence, side by side."
     import matplotlib.pyplot as plt
-    t = compare_disturbance(models)
+    t = compare_disturbance(models, warn=False)        # the caller has the table (and its warnings) already
     fig, ax = plt.subplots(figsize=(7, 3.6))
     x = np.arange(len(t))
     for k, (col, lab, c) in enumerate((('r2_model', 'image features', 'C0'), ('r2_brightness', 'brightness only', 'C1'),
@@ -758,7 +766,7 @@ def plot_class_distribution(
     fig.tight_layout(); _save(fig, image_path, name, data=what)
     return fig
 
-# %% ../nbs/60_analysis.ipynb #9cb9239d
+# %% ../nbs/60_analysis.ipynb #c069756e
 class DataAnalyzer:
     "Make the figures of the TAME publication from processed data (TAME's DataAnalyzer)."
     def __init__(self,
@@ -774,6 +782,7 @@ class DataAnalyzer:
         self.torch_path, self.asim_path, self.stations, self.recipe, self.skymap = torch_path, asim_path, stations, recipe, skymap
         self.image_path = Path(image_path) if image_path is not None else data_dir(None, 'figures')
         self.models = {}
+        self.rocs = {}          # station -> CloudROC of the last make_figures
 
     def fit_disturbance(self,
                         start,                     # first time (str or Timestamp; naive means UTC)
@@ -876,7 +885,7 @@ def tame2022_data(self: DataAnalyzer,
     if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {mloc} within 60 s')
     return j
 
-# %% ../nbs/60_analysis.ipynb #934e42b9
+# %% ../nbs/60_analysis.ipynb #b8a62a77
 @patch
 def make_figures(self: DataAnalyzer,
                  start,                        # first time (str or Timestamp; naive means UTC)
@@ -902,7 +911,8 @@ def make_figures(self: DataAnalyzer,
             j, rate = cloud_vs_ceilometer(a[a.wavelength == wavelength], c)
             plot_cloud_filter(j, rate, location, out); plt.close('all')
             plot_cloud_climatology(c, location, out); plt.close('all')
-            plot_cloud_roc(cloud_roc(j), location, out)
+            self.rocs[location] = roc = cloud_roc(j)
+            plot_cloud_roc(roc, location, out)
         step('cloud', clouds)
         def disturbance():
             t, models = self.compare_disturbance(start, end, location, wavelength)

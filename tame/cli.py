@@ -85,7 +85,7 @@ def _cmd_demo(
     _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #1686a9dd
+# %% ../nbs/90_cli.ipynb #776478a4
 def _genuine_check(clf) -> tuple[int, int]:
     "What a classifier does on the ten genuine OATH images shipped with tame: (called aurora, right 6-class label), printed."
     from tame.oath import genuine_oath, oath_table
@@ -119,6 +119,11 @@ def _demo_archive(args, out, arch, fig_dir, bars):
     da = DataAnalyzer(out / 'processed', out / 'torch', fig_dir, asim_path=arch['asim'])
     for loc in args.locations:
         da.make_figures(args.start, args.end, loc)
+        if loc in da.rocs:
+            roc, c = da.rocs[loc], da.rocs[loc].counts
+            _say(f'  {loc}: cloud filter against the ceilometer (cloud base below 2 km as truth): ROC AUC {roc.auc:.2f} on '
+                 f"{c['positives'] + c['negatives']} frames ({c['positives']} cloudy); at P(cloudy) >= {roc.threshold:.2f} "
+                 f"(Youden's J) {c['tp']} of {c['positives']} cloudy and {c['fp']} of {c['negatives']} clear frames called cloudy")
         for recipe, what in (('tame', 'tame: dH, whole nights held out'), ('tame2022', "TAME's set-up: X - mean, 70 % block")):
             if (loc, recipe) not in da.models: continue
             r = disturbance_scores(da.models[(loc, recipe)])
@@ -226,7 +231,7 @@ def _cmd_train(
     _say(f'classifier ({clf.summary}) stored in {dest.resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #e3750a3b
+# %% ../nbs/90_cli.ipynb #ce4dfb99
 def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
@@ -241,7 +246,7 @@ def _cmd_classify(
     else:
         files = [f for a in args.paths for f in image_items(a)]    # files, folders (every format read_image reads), patterns
         idx = index_archive(sorted({f.split('#')[0] for f in files}), pattern=args.file_pattern or ASIM_FILE_RE)
-    clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size)
+    clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size, **_engine_kw(args))
     res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False), fov_radius_frac=args.fov_radius_frac)
     when = idx[['path', 'time', 'loc', 'wavelength']].rename(columns={'path': 'file'}).drop_duplicates('file')
     res = res.merge(when, on='file', how='left')
@@ -268,9 +273,11 @@ def _cmd_preprocess(
         args,  # parsed `tame preprocess` options: asim_path, data_path, magn_path, ceil_path, torch_path, backbone, ...
        ) -> int:
     "Raw all-sky images (and magnetometer, ceilometer files) to monthly files, here or on a Dask cluster."
-    from tame.preprocess import PreProcessor
+    from tame.preprocess import ASIM_FILE_RE, PreProcessor
+    if not (args.asim_path or args.index): raise ValueError('give ASIM_PATH (a folder or quoted pattern) or --index CSV')
     pp = PreProcessor(asim_path=args.asim_path, magn_path=args.magn_path, ceil_path=args.ceil_path, torch_path=args.torch_path,
-                      data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size)
+                      data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size, index=args.index,
+                      file_pattern=args.file_pattern or ASIM_FILE_RE, fov_radius_frac=args.fov_radius_frac, **_engine_kw(args))
     client, cluster = _client(args)
     try:
         if client is not None: _say(f'Dask: {len(client.scheduler_info()["workers"])} workers; dashboard {client.dashboard_link}')
@@ -282,6 +289,10 @@ def _cmd_preprocess(
         if client is not None: client.close()
         if cluster is not None: cluster.close()
     if pp.report.get('unparsed'): _say(f"{len(pp.report['unparsed'])} files not indexed, e.g. {pp.report['unparsed'][0]}")
+    plan = pp.report.get('months', [])
+    skipped = [p['month'] for p in plan if p['action'] == 'skipped']
+    if skipped: _say(f"{len(skipped)} of {len(plan)} image months skipped, already made with these settings: {', '.join(skipped)} "
+                     '(--overwrite redoes months made with other settings)')
     _say(f'{len(written)} monthly files in {Path(pp.data_path).resolve()}')
     return 0
 
@@ -316,7 +327,7 @@ def _cmd_convert_tame(
     _say(f'{len(written)} monthly files in {Path(args.out).resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #ac1206c7
+# %% ../nbs/90_cli.ipynb #9e689f14
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     "Examples kept as written; every option's default shown, unless its help already says it or there is none to show."
     def _get_help_string(self, action):
@@ -361,6 +372,20 @@ _INDEX_HELP = ("a CSV listing the images instead of paths: columns file, time (I
                "files relative to the CSV's folder (default: none, the images come from the paths)")
 _FOV_HELP = ("radius of the circular field of view as a fraction of the image's short side, centred "
              "(images far from square are warned about)")
+
+def _engine_args(p):
+    "--engine, --precision, --calibration: the feature engine (see `tame.features.FeatureExtractor`)."
+    p.add_argument('--engine', default='torch', choices=['torch', 'openvino'],
+                   help="feature engine: 'torch' (exact) or 'openvino' (CPU; pip install \"tame-aurora[fast]\")")
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8'],
+                   help="'fp32' (exact); 'bf16' or 'int8' with --engine openvino: ~2x faster, labels agree on ~98 %% of images "
+                        "(measured in 25_features), so opt-in")
+    p.add_argument('--calibration', default=None, metavar='DIR',
+                   help='int8 only: a folder of images of the same kind, never those you classify (default: none)')
+
+def _engine_kw(args) -> dict:
+    "The engine options of a parsed command, as keyword arguments."
+    return dict(engine=args.engine, precision=args.precision, calibration=args.calibration)
 
 # %% ../nbs/90_cli.ipynb #8b2d6260
 def make_parser() -> argparse.ArgumentParser:
@@ -433,7 +458,7 @@ def _add_data_commands(sub):
     bb.add_argument('--csv', default=None, help='also write the full table to this CSV (default: no file)')
     bb.set_defaults(func=_cmd_backbones)
 
-# %% ../nbs/90_cli.ipynb #316c45da
+# %% ../nbs/90_cli.ipynb #8f8f0b91
 def _add_model_commands(sub):
     "The commands that train, apply and convert: train, classify, preprocess, convert-tame."
     t = _cmd(sub, 'train', 'build the classifier from an OATH tree and store it',
@@ -457,6 +482,7 @@ def _add_model_commands(sub):
     c.add_argument('--torch-path', default=None, help='folder with oath_clf.tame (default: ~/.tame/torch)')
     c.add_argument('--kind', default='raw', choices=['raw', 'oath'], help=_KIND_HELP)
     c.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results do not depend on it)')
+    _engine_args(c)
     c.add_argument('--out', default='results.csv', help='CSV to write'); c.set_defaults(func=_cmd_classify)
     _add_preprocess(sub)
     cv = _cmd(sub, 'convert-tame', "TAME's published monthly HDF files and 7z bundles to tame's layout",
@@ -478,13 +504,17 @@ def _add_preprocess(sub):
               ['tame preprocess archive/asim --data-path processed --magn-path archive/magn/iaga2002 --ceil-path archive/ceil',
                'tame preprocess "/data/asim/*/*.png" --data-path /shared/processed --scheduler tcp://head:8786'],
               description='Features, statistics and class probabilities of every image, one file per month (resumable).')
-    pr.add_argument('asim_path', help='raw archive: a directory, or a quoted glob pattern')
+    pr.add_argument('asim_path', nargs='?', default=None, help='raw archive: a directory, or a quoted glob pattern (or give --index CSV)')
     pr.add_argument('--data-path', required=True, help='output root (visible to every worker when on a cluster)')
     pr.add_argument('--magn-path', default=None, help='magnetometer files, IAGA-2002 or IMAGE .txt (default: none)')
     pr.add_argument('--ceil-path', default=None, help='ceilometer files, PANGAEA .tab (default: none)')
     pr.add_argument('--torch-path', default=None, help='classifier folder (default: ~/.tame/torch)')
     pr.add_argument('--backbone', default='efficientnet_lite0', help="feature network (the classifier's), see `tame backbones`")
     pr.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results do not depend on it)')
+    pr.add_argument('--file-pattern', default=None, metavar='TEMPLATE', help=_PATTERN_HELP)
+    pr.add_argument('--index', default=None, metavar='CSV', help=_INDEX_HELP.replace('from the paths', 'from ASIM_PATH'))
+    pr.add_argument('--fov-radius-frac', type=float, default=0.5, help=_FOV_HELP)
+    _engine_args(pr)
     pr.add_argument('--overwrite', action='store_true', help='redo months made with other settings (network, classifier) instead of stopping')
     g = pr.add_mutually_exclusive_group()
     g.add_argument('--scheduler', default=None, help='address of a running Dask scheduler, e.g. tcp://HOST:8786 (default: this machine)')

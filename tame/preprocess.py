@@ -318,7 +318,7 @@ def run_asim_partitions(
     client.gather(months)                                      # raises the first failure, with its traceback
     return client.gather(parts)
 
-# %% ../nbs/40_preprocess.ipynb #a4dec544
+# %% ../nbs/40_preprocess.ipynb #211275d9
 class PreProcessor:
     "Turn raw all-sky images, magnetometer and ceilometer files into monthly files (TAME's PreProcessor)."
     def __init__(self,
@@ -330,7 +330,8 @@ class PreProcessor:
                  backbone: str = DEFAULT_BACKBONE,   # feature backbone; a classifier must have been fitted on it
                  layer: str = 'logits',          # feature layer: 'logits' or 'pooled'
                  batch_size: int = 64,           # images per batch of the feature engine
-                 file_pattern: str = ASIM_FILE_RE,   # regex for image file names (see `index_archive`)
+                 file_pattern: str = ASIM_FILE_RE,   # regex or template for image file names (see `index_archive`)
+                 index=None,                     # an index CSV (file, time, station, wavelength) instead of names; then no asim_path
                  fov_radius_frac: float = 0.5,   # field-of-view circle radius / min(H, W): outside it, pixels are masked (scaling, stats)
                  num_workers: int | None = None, # loader processes of the engine (None: its default)
                  device: str | None = None,      # None: CUDA if present (on each worker), else CPU
@@ -342,6 +343,8 @@ class PreProcessor:
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
         self.backbone, self.layer, self.batch_size = backbone, layer, batch_size
         self.file_pattern, self.fov, self.num_workers, self.device = file_pattern, fov_radius_frac, num_workers, device
+        if index is not None and asim_path is not None: raise ValueError('give asim_path or index (a CSV of the images), not both')
+        self.index = index
         self.engine, self.precision, self.calibration = engine, precision, calibration
         self.report = {}
 
@@ -409,7 +412,7 @@ def _plan_month(
     if diff: clear(); return dict(month=month, action='done', reason=f"overwrite=True: unfinished run with other settings removed ({'; '.join(diff)})")
     return dict(month=month, action='done', reason=f'resumed ({len(found)} partitions or work files kept)' if found else 'new')
 
-# %% ../nbs/40_preprocess.ipynb #fff018b2
+# %% ../nbs/40_preprocess.ipynb #eab1f773
 @patch
 def proc_asim(
     self: PreProcessor,
@@ -422,8 +425,9 @@ def proc_asim(
     "Features, statistics and class probabilities of every image, one file per month; resumable, one writer per month."
     from tqdm.auto import tqdm
     src = files if files is not None else self.asim_path
-    if src is None: raise ValueError('give asim_path to PreProcessor, or files= to proc_asim')
-    idx = index_archive(src, self.file_pattern, root=self.asim_path if self.asim_path and Path(self.asim_path).is_dir() else None)
+    if src is None and self.index is None: raise ValueError('give asim_path (or index=) to PreProcessor, or files= to proc_asim')
+    if src is None: idx, src = index_archive(None, index=self.index), self.index
+    else: idx = index_archive(src, self.file_pattern, root=self.asim_path if self.asim_path and Path(self.asim_path).is_dir() else None)
     self.report['unparsed'] = idx.attrs['unparsed']
     if idx.empty: raise FileNotFoundError(f'no all-sky images found in {src}')
     idx['month'] = idx.time.dt.strftime('%Y%m')

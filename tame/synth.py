@@ -21,11 +21,11 @@ from .parallel import parallel_map
 
 # %% auto #0
 __all__ = ['R_EARTH_KM', 'THETA_MAX_DEG', 'OATH_RADIUS_FRAC', 'EMISSION', 'PSF_PX', 'EXTINCTION_MAG', 'OATH_HEADER',
-           'THEMIS_SITES', 'STATIONS', 'MAG_LAG_S', 'MAG_TAU_S', 'ASIM_PATTERN', 'SkyGeometry', 'sky_geometry',
-           'layer_coords', 'SkyState', 'smooth_noise', 'sample_grid', 'random_stars', 'random_arc', 'random_fold',
-           'random_horizon', 'station_horizon', 'sample_state', 'render_sky', 'to_counts', 'to_oath_rgb', 'synth_image',
-           'plot_gallery', 'make_oath_like', 'clear_fraction', 'simulate_sky', 'best_possible_r2', 'class_of_state',
-           'state_of_row', 'write_iaga2002', 'write_image_txt', 'write_pangaea_tab', 'asim_file_name',
+           'THEMIS_SITES', 'STATIONS', 'MAG_LAG_S', 'MAG_TAU_S', 'MOON_DRAWN_AMP', 'ASIM_PATTERN', 'SkyGeometry',
+           'sky_geometry', 'layer_coords', 'SkyState', 'smooth_noise', 'sample_grid', 'random_stars', 'random_arc',
+           'random_fold', 'random_horizon', 'station_horizon', 'sample_state', 'render_sky', 'to_counts', 'to_oath_rgb',
+           'synth_image', 'plot_gallery', 'make_oath_like', 'clear_fraction', 'simulate_sky', 'best_possible_r2',
+           'class_of_state', 'state_of_row', 'write_iaga2002', 'write_image_txt', 'write_pangaea_tab', 'asim_file_name',
            'make_asim_archive']
 
 # %% ../nbs/05_synth.ipynb #f78928a8
@@ -586,14 +586,16 @@ def best_possible_r2(
         return 1 - ((y[ok] - np.polyval(b, x[ok])) ** 2).sum() / ((y[ok] - y[ok].mean()) ** 2).sum()
     return pd.Series({loc: r2(d) for loc, d in df.groupby('loc', sort=False)}, name='best_r2')
 
-# %% ../nbs/05_synth.ipynb #dc0e30eb
+# %% ../nbs/05_synth.ipynb #e237be8e
+MOON_DRAWN_AMP = 0.05   # a moon above the horizon and lit more than this is drawn (a saturated disc), and labelled by it
+
 def class_of_state(
     row,      # a row of `simulate_sky` (uses arc, discrete, diffuse, cover, moon_alt_deg, moon_amp)
 ) -> int:     # OATH class id 0..5
     "OATH class that dominates a simulated sky (a row of `simulate_sky`)."
     aur = max(row['arc'], row['discrete'], row['diffuse'])
     if row['cover'] > 0.6: return 3
-    if row['moon_alt_deg'] > 0 and row['moon_amp'] > 0.3 and aur < 1.5: return 4
+    if row['moon_alt_deg'] > 0 and row['moon_amp'] > MOON_DRAWN_AMP and aur < 1.5: return 4   # the moon that `state_of_row` draws
     if row['discrete'] > 1.0: return 2
     if row['arc'] >= row['diffuse'] and row['arc'] > 0.7: return 0
     if row['diffuse'] > 0.5: return 1
@@ -616,7 +618,7 @@ def state_of_row(
         s.diffuse = dict(amp=0.6 * row['diffuse'], thresh=0.0, grid=smooth_noise(rng))
     if row['cover'] > 0.05:
         s.cloud = dict(cover=float(row['cover']), grid=smooth_noise(rng), lit=0.3)
-    if row['moon_alt_deg'] > 0 and row['moon_amp'] > 0.05:
+    if row['moon_alt_deg'] > 0 and row['moon_amp'] > MOON_DRAWN_AMP:
         s.moon = dict(rho=float(1 - row['moon_alt_deg'] / 90), az=float(row['time'].value / 1e9 / 86400 * 2 * np.pi % (2 * np.pi)),
                       amp=float(row['moon_amp']))
     return s
