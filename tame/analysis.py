@@ -203,7 +203,7 @@ def tame2022_split(
         if dd < diff: best, diff = idx, dd
     return best
 
-# %% ../nbs/60_analysis.ipynb #439ba6dc
+# %% ../nbs/60_analysis.ipynb #db2588d2
 def _scale_rows(X: np.ndarray) -> np.ndarray:
     "TAME's per-row standardisation (`sklearn.preprocessing.scale(X, axis=1)`), without scikit-learn's rounding warning."
     # Polynomial terms span many orders of magnitude within a row, so after centering the row mean is zero only to
@@ -244,7 +244,7 @@ def fit_disturbance_tame2022(
                          'predicted': p, 'baseline': b, 'persistence': pers})
     return DisturbanceModel(cols, pipe, cv, held, 'tame2022', f'{component} - mean', len(d))
 
-# %% ../nbs/60_analysis.ipynb #b1fd7042
+# %% ../nbs/60_analysis.ipynb #24cb4558
 def disturbance_scores(
         model: DisturbanceModel,   # a fitted model (either recipe)
        ) -> dict:                  # recipe, target, rows, test rows, R² and skill scores (pooled over all held-out rows)
@@ -270,7 +270,7 @@ def compare_disturbance(
             if r[f'skill_vs_{ref}'] < 0: _log.warning(f'{k}: the model is worse than {ref} on its held-out rows (skill {r[f"skill_vs_{ref}"]:.2f})')
     return t
 
-# %% ../nbs/60_analysis.ipynb #fe698bc2
+# %% ../nbs/60_analysis.ipynb #83ad4d70
 def _date_axis(ax):
     "Time axis with UT hours, and the full date where a day begins (and at the first tick)."
     import matplotlib.dates as mdates
@@ -766,7 +766,7 @@ def plot_class_distribution(
     fig.tight_layout(); _save(fig, image_path, name, data=what)
     return fig
 
-# %% ../nbs/60_analysis.ipynb #c069756e
+# %% ../nbs/60_analysis.ipynb #b9fc1bca
 class DataAnalyzer:
     "Make the figures of the TAME publication from processed data (TAME's DataAnalyzer)."
     def __init__(self,
@@ -885,7 +885,7 @@ def tame2022_data(self: DataAnalyzer,
     if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {mloc} within 60 s')
     return j
 
-# %% ../nbs/60_analysis.ipynb #b8a62a77
+# %% ../nbs/60_analysis.ipynb #9ca3bc4b
 @patch
 def make_figures(self: DataAnalyzer,
                  start,                        # first time (str or Timestamp; naive means UTC)

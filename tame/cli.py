@@ -85,7 +85,7 @@ def _cmd_demo(
     _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #776478a4
+# %% ../nbs/90_cli.ipynb #31956a56
 def _genuine_check(clf) -> tuple[int, int]:
     "What a classifier does on the ten genuine OATH images shipped with tame: (called aurora, right 6-class label), printed."
     from tame.oath import genuine_oath, oath_table
@@ -231,7 +231,7 @@ def _cmd_train(
     _say(f'classifier ({clf.summary}) stored in {dest.resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #ce4dfb99
+# %% ../nbs/90_cli.ipynb #21388fbc
 def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
@@ -247,7 +247,8 @@ def _cmd_classify(
         files = [f for a in args.paths for f in image_items(a)]    # files, folders (every format read_image reads), patterns
         idx = index_archive(sorted({f.split('#')[0] for f in files}), pattern=args.file_pattern or ASIM_FILE_RE)
     clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size, **_engine_kw(args))
-    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False), fov_radius_frac=args.fov_radius_frac)
+    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False), fov_radius_frac=args.fov_radius_frac,
+                              fov_center_frac=args.fov_centre_frac)
     when = idx[['path', 'time', 'loc', 'wavelength']].rename(columns={'path': 'file'}).drop_duplicates('file')
     res = res.merge(when, on='file', how='left')
     res = res[['file', 'time', 'loc', 'wavelength'] + [c for c in res.columns if c not in ('file', 'time', 'loc', 'wavelength')]]
@@ -260,6 +261,7 @@ def _cmd_classify(
              'pass --file-pattern TEMPLATE or --index CSV (see `tame classify --help`)')
     return 0
 
+# %% ../nbs/90_cli.ipynb #3348ad72
 def _client(args):
     "A Dask client from --scheduler or --workers, or None (this machine, no Dask)."
     if not (args.scheduler or args.workers): return None, None
@@ -277,7 +279,8 @@ def _cmd_preprocess(
     if not (args.asim_path or args.index): raise ValueError('give ASIM_PATH (a folder or quoted pattern) or --index CSV')
     pp = PreProcessor(asim_path=args.asim_path, magn_path=args.magn_path, ceil_path=args.ceil_path, torch_path=args.torch_path,
                       data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size, index=args.index,
-                      file_pattern=args.file_pattern or ASIM_FILE_RE, fov_radius_frac=args.fov_radius_frac, **_engine_kw(args))
+                      file_pattern=args.file_pattern or ASIM_FILE_RE, fov_radius_frac=args.fov_radius_frac,
+                      fov_center_frac=args.fov_centre_frac, **_engine_kw(args))
     client, cluster = _client(args)
     try:
         if client is not None: _say(f'Dask: {len(client.scheduler_info()["workers"])} workers; dashboard {client.dashboard_link}')
@@ -327,7 +330,7 @@ def _cmd_convert_tame(
     _say(f'{len(written)} monthly files in {Path(args.out).resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #9e689f14
+# %% ../nbs/90_cli.ipynb #1dd64fa9
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     "Examples kept as written; every option's default shown, unless its help already says it or there is none to show."
     def _get_help_string(self, action):
@@ -372,7 +375,10 @@ _INDEX_HELP = ("a CSV listing the images instead of paths: columns file, time (I
                "files relative to the CSV's folder (default: none, the images come from the paths)")
 _FOV_HELP = ("radius of the circular field of view as a fraction of the image's short side, centred "
              "(images far from square are warned about)")
+_CENTRE_HELP = ("centre of the circular field of view as fractions of the image's width and height, e.g. 0.45 0.5 "
+                "(default: the image's centre)")
 
+# %% ../nbs/90_cli.ipynb #90f74a8e
 def _engine_args(p):
     "--engine, --precision, --calibration: the feature engine (see `tame.features.FeatureExtractor`)."
     p.add_argument('--engine', default='torch', choices=['torch', 'openvino'],
@@ -458,7 +464,7 @@ def _add_data_commands(sub):
     bb.add_argument('--csv', default=None, help='also write the full table to this CSV (default: no file)')
     bb.set_defaults(func=_cmd_backbones)
 
-# %% ../nbs/90_cli.ipynb #8f8f0b91
+# %% ../nbs/90_cli.ipynb #08522353
 def _add_model_commands(sub):
     "The commands that train, apply and convert: train, classify, preprocess, convert-tame."
     t = _cmd(sub, 'train', 'build the classifier from an OATH tree and store it',
@@ -478,6 +484,7 @@ def _add_model_commands(sub):
     c.add_argument('--file-pattern', default=None, metavar='TEMPLATE', help=_PATTERN_HELP)
     c.add_argument('--index', default=None, metavar='CSV', help=_INDEX_HELP)
     c.add_argument('--fov-radius-frac', type=float, default=0.5, help=_FOV_HELP)
+    c.add_argument('--fov-centre-frac', type=float, nargs=2, default=None, metavar=('X', 'Y'), help=_CENTRE_HELP)
     c.add_argument('--model', default=None, metavar='FILE', help='classifier file (default: TORCH_PATH/oath_clf.tame)')
     c.add_argument('--torch-path', default=None, help='folder with oath_clf.tame (default: ~/.tame/torch)')
     c.add_argument('--kind', default='raw', choices=['raw', 'oath'], help=_KIND_HELP)
@@ -498,6 +505,7 @@ def _add_model_commands(sub):
     cv.add_argument('--overwrite', action='store_true', help='rewrite months (and the classifier) already converted')
     cv.set_defaults(func=_cmd_convert_tame)
 
+# %% ../nbs/90_cli.ipynb #7bec9fe5
 def _add_preprocess(sub):
     "The `tame preprocess` command."
     pr = _cmd(sub, 'preprocess', 'raw all-sky images (and magnetometer, ceilometer files) to monthly files, optionally on Dask',
@@ -514,6 +522,7 @@ def _add_preprocess(sub):
     pr.add_argument('--file-pattern', default=None, metavar='TEMPLATE', help=_PATTERN_HELP)
     pr.add_argument('--index', default=None, metavar='CSV', help=_INDEX_HELP.replace('from the paths', 'from ASIM_PATH'))
     pr.add_argument('--fov-radius-frac', type=float, default=0.5, help=_FOV_HELP)
+    pr.add_argument('--fov-centre-frac', type=float, nargs=2, default=None, metavar=('X', 'Y'), help=_CENTRE_HELP)
     _engine_args(pr)
     pr.add_argument('--overwrite', action='store_true', help='redo months made with other settings (network, classifier) instead of stopping')
     g = pr.add_mutually_exclusive_group()

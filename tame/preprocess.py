@@ -88,7 +88,7 @@ def index_archive(
     if unparsed: _log.warning(f'{len(unparsed)} files not indexed, e.g. {unparsed[0]}')
     return idx
 
-# %% ../nbs/40_preprocess.ipynb #593c5115
+# %% ../nbs/40_preprocess.ipynb #5a1360c7
 @dataclass(frozen=True)
 class AsimJob:
     "What a process needs to run partitions (picklable: it travels to Dask workers)."
@@ -104,6 +104,7 @@ class AsimJob:
     engine: str = 'torch'                # feature engine: 'torch' or 'openvino' (see `tame.features.engine_settings`)
     precision: str = 'fp32'              # 'fp32', 'bf16' or 'int8' (the last two: openvino)
     calibration: tuple | None = None     # int8: raw frames to calibrate on, never frames of the run (see `PreProcessor`)
+    fov_center_frac: tuple | None = None # field-of-view circle centre (x, y) as fractions of the frame; None: its centre
 
 _STATE: dict = {}                        # per process: (engine, classifier) by job settings
 _LOADS = [0]                             # networks loaded by this process
@@ -124,7 +125,7 @@ def _worker_state(job: AsimJob):
         _STATE[key] = (eng, clf, threading.Lock()); _LOADS[0] += 1
     return _STATE[key]
 
-# %% ../nbs/40_preprocess.ipynb #55c0b8f2
+# %% ../nbs/40_preprocess.ipynb #fd96ec5b
 SETTINGS_KEYS = ('backbone', 'layer', 'pretrained', 'preprocessing', 'classifier_sha256', 'engine')   # compared before reusing results
 
 class SettingsMismatch(ValueError):
@@ -152,7 +153,7 @@ def asim_settings(
 ) -> dict:          # backbone, layer, pretrained, preprocessing, classifier_sha256, tame_version
     "What a partition made with `job` depends on, as the feature engine reports it (no network is loaded)."
     spec = get_backbone(job.backbone)
-    pre = ImagePipeline(spec, 'raw', fov_radius_frac=job.fov_radius_frac).config()
+    pre = ImagePipeline(spec, 'raw', fov_radius_frac=job.fov_radius_frac, fov_center_frac=job.fov_center_frac).config()
     sha = job.classifier_sha256 or (file_sha256(job.classifier) if job.classifier else None)
     eng = _engine_id(job.engine, job.precision, job.calibration)
     return json.loads(json.dumps(dict(backbone=spec.name, layer=job.layer, pretrained=True, preprocessing=pre,
@@ -185,7 +186,7 @@ def _month_meta(settings: dict, g: pd.DataFrame) -> dict:
     parts = {f'{loc}_{int(w)}': index_sha256(r) for (loc, w), r in g.groupby(['loc', 'wavelength'])}
     return dict(settings, index_sha256=index_sha256(g), n=len(g), partitions=parts)
 
-# %% ../nbs/40_preprocess.ipynb #2575278f
+# %% ../nbs/40_preprocess.ipynb #cbcb4cee
 def partition_files(
     data_path,         # output root (the month files go to <data_path>/asim)
     month: str,        # 'YYYYMM'
@@ -225,7 +226,8 @@ def process_partition(
     if work.exists() and not set(rows.file) <= set(read_features(work).index):
         work.unlink()                                        # a finished work file of other images (the index changed)
     with lock:                           # one extraction at a time per process (a worker with several threads shares the network)
-        feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress, fov_radius_frac=job.fov_radius_frac)
+        feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress, fov_radius_frac=job.fov_radius_frac,
+                               fov_center_frac=job.fov_center_frac)
     got = feats.attrs.get('tame') or {}
     meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
     rec = rows[['time', 'loc', 'wavelength', 'file']].reset_index(drop=True)
@@ -318,7 +320,7 @@ def run_asim_partitions(
     client.gather(months)                                      # raises the first failure, with its traceback
     return client.gather(parts)
 
-# %% ../nbs/40_preprocess.ipynb #211275d9
+# %% ../nbs/40_preprocess.ipynb #57066bb7
 class PreProcessor:
     "Turn raw all-sky images, magnetometer and ceilometer files into monthly files (TAME's PreProcessor)."
     def __init__(self,
@@ -333,6 +335,7 @@ class PreProcessor:
                  file_pattern: str = ASIM_FILE_RE,   # regex or template for image file names (see `index_archive`)
                  index=None,                     # an index CSV (file, time, station, wavelength) instead of names; then no asim_path
                  fov_radius_frac: float = 0.5,   # field-of-view circle radius / min(H, W): outside it, pixels are masked (scaling, stats)
+                 fov_center_frac: tuple | None = None,   # the circle's centre (x, y) as fractions of width and height; None: the frame's centre
                  num_workers: int | None = None, # loader processes of the engine (None: its default)
                  device: str | None = None,      # None: CUDA if present (on each worker), else CPU
                  engine: str = 'torch',          # feature engine: 'torch' (exact) or 'openvino' (`pip install "tame-aurora[fast]"`)
@@ -343,6 +346,7 @@ class PreProcessor:
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
         self.backbone, self.layer, self.batch_size = backbone, layer, batch_size
         self.file_pattern, self.fov, self.num_workers, self.device = file_pattern, fov_radius_frac, num_workers, device
+        self.fov_center = None if fov_center_frac is None else tuple(float(v) for v in fov_center_frac)
         if index is not None and asim_path is not None: raise ValueError('give asim_path or index (a CSV of the images), not both')
         self.index = index
         self.engine, self.precision, self.calibration = engine, precision, calibration
@@ -361,7 +365,7 @@ class PreProcessor:
         engine_settings(self.engine, self.precision, cal)                  # refuse bad engine settings before any work
         return AsimJob(str(self.data_path), self.backbone, self.layer, self.batch_size, self.fov, self.num_workers,
                        None if p is None else str(p), self.device, None if p is None else file_sha256(p),
-                       self.engine, self.precision, cal)
+                       self.engine, self.precision, cal, self.fov_center)
 
 # %% ../nbs/40_preprocess.ipynb #59510199
 _engine_id = lru_cache(maxsize=8)(engine_settings)        # a calibration set is hashed once per process
@@ -412,7 +416,7 @@ def _plan_month(
     if diff: clear(); return dict(month=month, action='done', reason=f"overwrite=True: unfinished run with other settings removed ({'; '.join(diff)})")
     return dict(month=month, action='done', reason=f'resumed ({len(found)} partitions or work files kept)' if found else 'new')
 
-# %% ../nbs/40_preprocess.ipynb #eab1f773
+# %% ../nbs/40_preprocess.ipynb #195ce7d7
 @patch
 def proc_asim(
     self: PreProcessor,

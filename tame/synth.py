@@ -586,7 +586,7 @@ def best_possible_r2(
         return 1 - ((y[ok] - np.polyval(b, x[ok])) ** 2).sum() / ((y[ok] - y[ok].mean()) ** 2).sum()
     return pd.Series({loc: r2(d) for loc, d in df.groupby('loc', sort=False)}, name='best_r2')
 
-# %% ../nbs/05_synth.ipynb #e237be8e
+# %% ../nbs/05_synth.ipynb #292d821f
 MOON_DRAWN_AMP = 0.05   # a moon above the horizon and lit more than this is drawn (a saturated disc), and labelled by it
 
 def class_of_state(
