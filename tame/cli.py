@@ -231,7 +231,7 @@ def _cmd_train(
     _say(f'classifier ({clf.summary}) stored in {dest.resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #21388fbc
+# %% ../nbs/90_cli.ipynb #364ef09c
 def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
@@ -239,6 +239,7 @@ def _cmd_classify(
     from tame.classifier import AsimClassifier, image_items
     from tame.preprocess import ASIM_FILE_RE, index_archive
     if args.index and args.paths: raise ValueError('give image paths or --index CSV, not both')
+    if args.index and args.file_pattern: raise ValueError('give --file-pattern or --index CSV, not both (the index gives time and station)')
     if not (args.index or args.paths): raise ValueError('give image paths (files, folders, patterns) or --index CSV')
     if args.index:
         idx = index_archive(None, index=args.index)
@@ -255,13 +256,16 @@ def _cmd_classify(
     with atomic_write(args.out, 'w') as f: res.to_csv(f, index=False)
     bad, timed = int((res.status != 'ok').sum()), int(res.time.notna().sum())
     _say(f'{len(res)} images classified ({bad} unreadable, listed with their reason) -> {Path(args.out).resolve()}')
+    if args.index and idx.attrs.get('unparsed'):
+        _say(f"{len(idx.attrs['unparsed'])} files listed in {args.index} were not found and are not in the CSV, "
+             f"e.g. {idx.attrs['unparsed'][0][0]} ({idx.attrs['unparsed'][0][1]})")
     if timed < len(res) and (args.file_pattern or args.kind == 'raw'):
         _say(f'{len(res) - timed} of {len(res)} images have no time, station or wavelength: their names do not match '
              f"{'--file-pattern ' + repr(args.file_pattern) if args.file_pattern else 'the UiO pattern (NYA4_20101125_160000_5577.png)'}; "
              'pass --file-pattern TEMPLATE or --index CSV (see `tame classify --help`)')
     return 0
 
-# %% ../nbs/90_cli.ipynb #3348ad72
+# %% ../nbs/90_cli.ipynb #d3b4dadf
 def _client(args):
     "A Dask client from --scheduler or --workers, or None (this machine, no Dask)."
     if not (args.scheduler or args.workers): return None, None
@@ -277,6 +281,7 @@ def _cmd_preprocess(
     "Raw all-sky images (and magnetometer, ceilometer files) to monthly files, here or on a Dask cluster."
     from tame.preprocess import ASIM_FILE_RE, PreProcessor
     if not (args.asim_path or args.index): raise ValueError('give ASIM_PATH (a folder or quoted pattern) or --index CSV')
+    if args.index and args.file_pattern: raise ValueError('give --file-pattern or --index CSV, not both (the index gives time and station)')
     pp = PreProcessor(asim_path=args.asim_path, magn_path=args.magn_path, ceil_path=args.ceil_path, torch_path=args.torch_path,
                       data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size, index=args.index,
                       file_pattern=args.file_pattern or ASIM_FILE_RE, fov_radius_frac=args.fov_radius_frac,
@@ -291,7 +296,9 @@ def _cmd_preprocess(
     finally:
         if client is not None: client.close()
         if cluster is not None: cluster.close()
-    if pp.report.get('unparsed'): _say(f"{len(pp.report['unparsed'])} files not indexed, e.g. {pp.report['unparsed'][0]}")
+    if pp.report.get('unparsed'):
+        p, why = pp.report['unparsed'][0]
+        _say(f"{len(pp.report['unparsed'])} files not indexed, e.g. {p} ({why})")
     plan = pp.report.get('months', [])
     skipped = [p['month'] for p in plan if p['action'] == 'skipped']
     if skipped: _say(f"{len(skipped)} of {len(plan)} image months skipped, already made with these settings: {', '.join(skipped)} "

@@ -35,7 +35,7 @@ from .oath import oath_table, read_green, rotate_image
 from .sources import IMAGE_SUFFIXES, ImageError, read_image
 
 # %% auto #0
-__all__ = ['ENGINES', 'PRECISIONS', 'DEFAULT_ENGINE', 'FAST_EXTRA', 'fov_mask', 'value_histogram', 'hist_percentile',
+__all__ = ['ENGINES', 'PRECISIONS', 'DEFAULT_ENGINE', 'FAST_EXTRA', 'fov_mask', 'check_fov', 'value_histogram', 'hist_percentile',
            'scale_image', 'image_stats', 'resize_grey', 'grey_to_input', 'to_input', 'tame2022_disk', 'tame2022_grey8',
            'tame2022_grey', 'tame2022_bins', 'tame2022_moments', 'tame2022_stats', 'ImagePipeline', 'AsimDataSet',
            'OathDataSet', 'tune_malloc', 'calibration_id', 'calibration_items', 'engine_settings', 'FeatureExtractor',
@@ -44,7 +44,7 @@ __all__ = ['ENGINES', 'PRECISIONS', 'DEFAULT_ENGINE', 'FAST_EXTRA', 'fov_mask', 
 # %% ../nbs/25_features.ipynb #947837f0
 _log = get_logger('features')
 
-# %% ../nbs/25_features.ipynb #41907ff1
+# %% ../nbs/25_features.ipynb #813f6a1c
 @lru_cache(maxsize=16)
 def fov_mask(
              shape: tuple,               # (H, W) of the frame
@@ -62,8 +62,21 @@ def fov_mask(
     return m
 
 def _center(c) -> tuple | None:
-    "A centre as a hashable (x, y) tuple of floats for the mask cache (None stays None)."
-    return None if c is None else tuple(float(v) for v in c)
+    "A centre as a hashable (x, y) tuple of floats for the mask cache; None or the frame's centre (0.5, 0.5) give None."
+    c = None if c is None else tuple(float(v) for v in c)
+    return None if c == (0.5, 0.5) else c
+
+def check_fov(
+              radius_frac: float = 0.5,          # circle radius as a fraction of min(H, W)
+              center_frac: tuple | None = None,  # circle centre (x, y) as fractions of width and height
+             ) -> None:
+    "Raise ValueError, in the API's and the CLI's terms, unless the field of view is a circle that can hold pixels."
+    r = float(radius_frac)
+    if not 0 < r <= 1: raise ValueError(f'fov_radius_frac (CLI --fov-radius-frac) must be in (0, 1], got {radius_frac!r}')
+    if center_frac is None: return
+    c = tuple(center_frac)
+    if len(c) != 2 or not all(0 <= float(v) <= 1 for v in c):
+        raise ValueError(f'fov_center_frac (CLI --fov-centre-frac X Y) must be (x, y) fractions of the frame in [0, 1], got {center_frac!r}')
 
 def value_histogram(
                     img: np.ndarray,               # (H, W) grey, integer (uint8 or uint16)
@@ -239,7 +252,7 @@ def tame2022_stats(
     grey = tame2022_grey8(img).astype(np.float32) / np.float32(255) if as_coded else img
     return tame2022_moments(tame2022_bins(grey[tame2022_disk(img.shape[0], 0.5)]))
 
-# %% ../nbs/25_features.ipynb #e978aabe
+# %% ../nbs/25_features.ipynb #8ac8134d
 class ImagePipeline:
     "Read, check, scale, compute statistics and resize one item (the engine normalises whole batches)."
     def __init__(self,
@@ -252,7 +265,7 @@ class ImagePipeline:
                  fov_center_frac: tuple | None = None):   # raw: circle centre (x, y) as fractions of the frame; None: its centre
         self.spec, self.kind, self.fov, self.clip = spec, kind, fov_radius_frac, clip_pct
         self.center = _center(fov_center_frac)
-        if self.center is not None: fov_mask((3, 3), fov_radius_frac, self.center)      # a centre outside the frame fails here
+        if kind == 'raw': check_fov(fov_radius_frac, fov_center_frac)        # a circle that holds no pixel fails here
         self.expect_shape, self.expect_dtype = (tuple(expect_shape) if expect_shape else None), expect_dtype
         self.stats = 'tame2022' if spec.recipe == 'tame2022' and kind == 'raw' else 'tame'   # which nine statistics
     def __call__(self, item) -> tuple[torch.Tensor, np.ndarray, str]:
@@ -343,7 +356,7 @@ def _load_batch(pipe, items, ids):
     "One batch read and preprocessed (in a loader process): (x (N, S, S), ids, stats (N, 9), status)."
     return _collate([(x, i, st, status) for (x, st, status), i in ((pipe(it), i) for it, i in zip(items, ids))])
 
-# %% ../nbs/25_features.ipynb #4526a3f9
+# %% ../nbs/25_features.ipynb #5f8a6796
 ENGINES = ('torch', 'openvino')           # `FeatureExtractor(engine=...)` choices
 PRECISIONS = ('fp32', 'bf16', 'int8')     # `FeatureExtractor(precision=...)` choices; 'torch' runs fp32 only
 DEFAULT_ENGINE = dict(name='torch', precision='fp32', calibration=None)   # also: files written before engines were recorded
@@ -372,7 +385,10 @@ def calibration_items(
     if calibration is None: return None
     if isinstance(calibration, (str, os.PathLike)):
         p = Path(calibration)
-        if p.is_dir(): return sorted(str(q) for q in p.rglob('*') if q.name.lower().endswith(IMAGE_SUFFIXES) and q.is_file())
+        if p.is_dir():
+            found = sorted(str(q) for q in p.rglob('*') if q.name.lower().endswith(IMAGE_SUFFIXES) and q.is_file())
+            if not found: raise ValueError(f"{p}: no images in this calibration folder (looked for {', '.join(IMAGE_SUFFIXES)})")
+            return found
         return [str(calibration)]
     return [str(c) for c in calibration]
 
@@ -577,7 +593,7 @@ def extract(self: FeatureExtractor,
         shutil.rmtree(parts, ignore_errors=True)
     return res
 
-# %% ../nbs/25_features.ipynb #03a7082d
+# %% ../nbs/25_features.ipynb #9dbd722a
 @patch
 def _batches(self: FeatureExtractor, pipe, items: list, ids: list):
     "(x, ids, stats, status) per batch, in order: read in this engine's loader processes (kept between calls), or here."
@@ -607,6 +623,17 @@ def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
     if manager is not None: manager.join(timeout_s)
     for p in procs:
         if p.exitcode is None: p.terminate(); p.join(timeout_s)
+
+@patch
+def __deepcopy__(self: FeatureExtractor, memo):
+    "Refused: a copy would share the loader processes' pipes, and closing them would break this engine."
+    raise TypeError('a FeatureExtractor holds a loaded network and live loader processes: it is not copied or pickled '
+                    '(share the same one, or make another with the same arguments)')
+
+@patch
+def __reduce__(self: FeatureExtractor):
+    "Refused, as `__deepcopy__`."
+    self.__deepcopy__({})
 
 @patch
 def close(self: FeatureExtractor):
