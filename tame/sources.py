@@ -22,11 +22,11 @@ from .core import DataFormatError, get_logger, utc_times
 
 # %% auto #0
 __all__ = ['FITS_SUFFIXES', 'IMAGE_SUFFIXES', 'SQUARE_TOLERANCE', 'MIN_FOV_PIXELS', 'INDEX_COLUMNS', 'MAGN_COLUMNS',
-           'IMAGE_WIDTHS', 'CBH_CLEAR_M', 'CLOUD_STATES', 'ImageError', 'read_fits', 'read_themis_cdf', 'read_image',
-           'image_shape', 'check_image_shapes', 'file_name_regex', 'parse_file_name', 'index_files', 'read_image_index',
-           'add_perturbation', 'read_iaga2002', 'read_image_txt', 'read_pangaea_ceilometer']
+           'IMAGE_WIDTHS', 'CBH_CLEAR_M', 'CLOUD_STATES', 'ImageError', 'find_images', 'read_fits', 'read_themis_cdf',
+           'read_image', 'image_shape', 'check_image_shapes', 'file_name_regex', 'parse_file_name', 'index_files',
+           'read_image_index', 'add_perturbation', 'read_iaga2002', 'read_image_txt', 'read_pangaea_ceilometer']
 
-# %% ../nbs/15_sources.ipynb #1912d031
+# %% ../nbs/15_sources.ipynb #b5258fb9
 class ImageError(ValueError):
     "An image that cannot be used; the message is the reason recorded by the engine."
 
@@ -37,6 +37,15 @@ def _reason(e: Exception) -> str:
 
 FITS_SUFFIXES = ('.fits', '.fit', '.fts', '.fits.gz', '.fit.gz', '.fts.gz')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.cdf') + FITS_SUFFIXES   # what `read_image` reads
+
+def find_images(
+                folder: str | os.PathLike,   # searched recursively
+                skip_hidden: bool = False,   # leave out files under (or named with) a leading '.'
+               ) -> list[Path]:              # sorted
+    "The files of every type `read_image` reads (`IMAGE_SUFFIXES`) in a folder and its sub-folders, sorted."
+    p = Path(folder)
+    return sorted(f for f in p.rglob('*') if f.name.lower().endswith(IMAGE_SUFFIXES) and f.is_file()
+                  and not (skip_hidden and any(part.startswith('.') for part in f.relative_to(p).parts)))
 
 # %% ../nbs/15_sources.ipynb #d9e96b49
 _FITS_DTYPES = {8: '>u1', 16: '>i2', 32: '>i4', 64: '>i8', -32: '>f4', -64: '>f8'}
