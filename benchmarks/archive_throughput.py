@@ -52,7 +52,7 @@ def main():
         print(f"{'engine alone, end to end (1,024 frames of the month)':<60}{r_eng:>8.1f}")
         print(f"{f'PreProcessor.proc_asim, the month ({len(idx)} frames, {dt:.0f} s incl. start-up)':<60}{r_pp:>8.1f}")
         for r in pp.report['tasks']:
-            print(f"  partition {r['loc']} {r['wavelength']}: {r['n']:>5} frames {r['n'] / r['seconds']:>8.1f} img/s   "
+            print(f"  partition {r['loc']} {r['wavelength_A']}: {r['n']:>5} frames {r['n'] / r['seconds']:>8.1f} img/s   "
                   f"loader pids {r['loader_pids']}, networks loaded so far {r['model_loads']}")
         print(f'\nPreProcessor / engine end to end: {r_pp / r_eng:.0%} (goal >= 85 %)')
 

@@ -24,7 +24,7 @@ def reset_peak():
 def make(n, seed, days=120):
     r = np.random.default_rng(seed)
     t = pd.Timestamp('2010-11-01', tz='UTC') + pd.to_timedelta(np.sort(r.integers(0, days * 86400, n)), unit='s')
-    return pd.DataFrame({'time': t, 'loc': pd.Categorical(r.choice(['NYA', 'LYR'], n)).astype(str), 'x_nT': r.normal(size=n)})
+    return pd.DataFrame({'time': t, 'loc': pd.Categorical(r.choice(['NYA', 'LYR'], n)).astype(str), 'X_nT': r.normal(size=n)})
 
 def tame_daily(first, second, col, max_dt_s=86400):
     "TAME's approach: per day and location, all-pairs time differences, nearest within the same day only."
@@ -45,15 +45,15 @@ def main():
     ap.add_argument('--n', type=int, default=1_000_000); ap.add_argument('--tame-n', type=int, default=20_000)
     a = ap.parse_args()
     print(f'{os.cpu_count()} cores; pandas {pd.__version__}')
-    print(f"{'method':<34}{'rows':>12}{'seconds':>10}{'peak RSS MB':>13}")
+    print(f"{'method':<34}{'rows':>12}{'seconds':>10}{'peak RSS MiB':>13}")
     for n in (a.n // 10, a.n):
-        first, second = make(n, 1).drop(columns='x_nT'), make(n, 2)
+        first, second = make(n, 1).drop(columns='X_nT'), make(n, 2)
         reset_peak(); base = peak_rss_mb()
-        t = time.perf_counter(); combine_data_sets(first, second, 'x_nT', max_dt_s=86400); dt = time.perf_counter() - t
+        t = time.perf_counter(); combine_data_sets(first, second, 'X_nT', max_dt_s=86400); dt = time.perf_counter() - t
         print(f"{'combine_data_sets (exact)':<34}{f'{n:,} x {n:,}':>12}{dt:>10.2f}{peak_rss_mb() - base:>13.0f}")
-    first, second = make(a.tame_n, 1).drop(columns='x_nT').assign(id=lambda d: np.arange(len(d))), make(a.tame_n, 2)
-    t = time.perf_counter(); ours = combine_data_sets(first, second, 'x_nT', max_dt_s=86400); t_ours = time.perf_counter() - t
-    t = time.perf_counter(); old = tame_daily(first, second, 'x_nT'); t_old = time.perf_counter() - t
+    first, second = make(a.tame_n, 1).drop(columns='X_nT').assign(id=lambda d: np.arange(len(d))), make(a.tame_n, 2)
+    t = time.perf_counter(); ours = combine_data_sets(first, second, 'X_nT', max_dt_s=86400); t_ours = time.perf_counter() - t
+    t = time.perf_counter(); old = tame_daily(first, second, 'X_nT'); t_old = time.perf_counter() - t
     print(f"{'combine_data_sets (exact)':<34}{f'{a.tame_n:,} x {a.tame_n:,}':>12}{t_ours:>10.3f}")
     print(f"{'TAME daily chunks (re-impl.)':<34}{f'{a.tame_n:,} x {a.tame_n:,}':>12}{t_old:>10.3f}")
     print(f'\nspeed-up over the daily-chunk approach at {a.tame_n:,} rows: {t_old / t_ours:.0f}x')

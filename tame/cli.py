@@ -37,7 +37,7 @@ def progress_bars(
     try: return bool(stream.isatty())
     except (AttributeError, ValueError): return False
 
-# %% ../nbs/90_cli.ipynb #2f4eff28
+# %% ../nbs/90_cli.ipynb #d58c198b
 def _cmd_demo(
         args,  # parsed `tame demo` options: out, seed, difficulty, n_per_class, start, end, locations, cadence_s
        ) -> int:
@@ -71,7 +71,7 @@ def _cmd_demo(
     plot_accuracy_runtime(bench, fig_dir / 'accuracy_runtime.png'); plt.close('all')
     for _, r in bench.iterrows():
         _say(f"  {r.backbone}: 6-class accuracy {r.acc6_mean:.3f} (ridge on its features, whole synthetic nights held out; "
-             f"{6 * args.n_per_class} synthetic images), {1000 * r.s_per_image:.1f} ms/image")
+             f"{6 * args.n_per_class} synthetic images), {1000 * r.time_per_image_s:.1f} ms/image")
     clf = AsimClassifier.from_oath(oath, torch_path=out / 'torch', features_file=feature_cache_file(oath, DEFAULT_BACKBONE, cache_dir=out / 'features'),
                                    progress=bars)
     _say(f'  classifier (linear SVM on {DEFAULT_BACKBONE} features, synthetic images): {clf.fit_report!r} -> {clf.model_file}')
@@ -85,7 +85,7 @@ def _cmd_demo(
     _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #31956a56
+# %% ../nbs/90_cli.ipynb #1c084236
 def _genuine_check(clf) -> tuple[int, int]:
     "What a classifier does on the ten genuine OATH images shipped with tame: (called aurora, right 6-class label), printed."
     from tame.oath import genuine_oath, oath_table
@@ -106,10 +106,10 @@ def _demo_archive(args, out, arch, fig_dir, bars):
                       data_path=out / 'processed')
     pp.proc_asim(progress=bars); pp.proc_magn(progress=bars); pp.proc_ceil(progress=bars)
     _say(f'  processed archive (monthly HDF files): {out / "processed"}')
-    recs = Provider(out / 'processed').get_asim(args.start, args.end, columns=['time', 'loc', 'wavelength', 'file', 'class6', 'status'])
-    recs = recs.merge(arch['truth'][['time', 'loc', 'wavelength', 'class6']].rename(columns={'class6': 'true_class6'}), on=['time', 'loc', 'wavelength'])
+    recs = Provider(out / 'processed').get_asim(args.start, args.end, columns=['time', 'loc', 'wavelength_A', 'file', 'class6', 'status'])
+    recs = recs.merge(arch['truth'][['time', 'loc', 'wavelength_A', 'class6']].rename(columns={'class6': 'true_class6'}), on=['time', 'loc', 'wavelength_A'])
     with atomic_write(out / 'tables' / 'archive_classified.csv', 'w') as f: recs.to_csv(f, index=False)
-    green = recs[recs.wavelength == 5577]
+    green = recs[recs.wavelength_A == 5577]
     _say(f'  classified {len(recs)} raw synthetic frames; agreement with the simulated truth at 557.7 nm: '
          f'{(green.class6 == green.true_class6).mean():.2f} of {len(green)} (the OATH-like figures above are on cropped, scaled '
          f'images; these are raw 16-bit frames) -> {out / "tables" / "archive_classified.csv"}')
@@ -180,7 +180,7 @@ def _cmd_make_archive(
     _say(f'wrote {len(a["truth"])} images to {Path(a["asim"]).resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #412de183
+# %% ../nbs/90_cli.ipynb #ea2bad6c
 def _cmd_download_oath(
         args,  # parsed `tame download-oath` options: dest (None: default folder), url (None: OATH_URL), sha256
        ) -> int:
@@ -198,10 +198,10 @@ def _cmd_benchmark(
     out = Path(args.out)
     res = evaluate_networks(args.oath_dir, args.backbones, args.layer, args.protocol, out_csv=out / 'network_benchmark.csv',
                             progress=getattr(args, 'progress', False))
-    shown = ['backbone', 'n_features', 's_per_image', 'acc6_mean', 'acc2_mean', 'status']
+    shown = ['backbone', 'n_features', 'time_per_image_s', 'acc6_mean', 'acc2_mean', 'status']
     res = res.reindex(columns=list(dict.fromkeys([*res.columns, *shown])))     # every network skipped: no result columns at all
     _say(res[shown].to_string(index=False))
-    if (res.status == 'ok').any() and res.s_per_image.notna().any():
+    if (res.status == 'ok').any() and res.time_per_image_s.notna().any():
         plot_accuracy_runtime(res, out / 'accuracy_runtime.png')
         _say(f'table and figure in {out.resolve()}')
     else: _say(f'table in {out.resolve()} (no figure: no network ran; see the status column)')
@@ -231,7 +231,7 @@ def _cmd_train(
     _say(f'classifier ({clf.summary}) stored in {dest.resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #364ef09c
+# %% ../nbs/90_cli.ipynb #29cb4779
 def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
@@ -250,9 +250,9 @@ def _cmd_classify(
     clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size, **_engine_kw(args))
     res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False), fov_radius_frac=args.fov_radius_frac,
                               fov_center_frac=args.fov_centre_frac)
-    when = idx[['path', 'time', 'loc', 'wavelength']].rename(columns={'path': 'file'}).drop_duplicates('file')
+    when = idx[['path', 'time', 'loc', 'wavelength_A']].rename(columns={'path': 'file'}).drop_duplicates('file')
     res = res.merge(when, on='file', how='left')
-    res = res[['file', 'time', 'loc', 'wavelength'] + [c for c in res.columns if c not in ('file', 'time', 'loc', 'wavelength')]]
+    res = res[['file', 'time', 'loc', 'wavelength_A'] + [c for c in res.columns if c not in ('file', 'time', 'loc', 'wavelength_A')]]
     with atomic_write(args.out, 'w') as f: res.to_csv(f, index=False)
     bad, timed = int((res.status != 'ok').sum()), int(res.time.notna().sum())
     _say(f'{len(res)} images classified ({bad} unreadable, listed with their reason) -> {Path(args.out).resolve()}')

@@ -37,7 +37,7 @@ __all__ = ['ASIM_FILE_RE', 'THEMIS_CDF_RE', 'SETTINGS_KEYS', 'index_archive', 'A
            'index_sha256', 'asim_settings', 'partition_files', 'process_partition', 'assemble_month', 'loaded_engines',
            'run_asim_partitions', 'PreProcessor', 'read_table_file']
 
-# %% ../nbs/40_preprocess.ipynb #299af6b3
+# %% ../nbs/40_preprocess.ipynb #bf66c3fd
 _log = get_logger('preprocess')
 # UiO-style names: nya_20101125_200000_5577_cal.png, nya6_20101125_200000_5577.png, ...
 ASIM_FILE_RE = r'(?P<loc>[A-Za-z]{3})[A-Za-z0-9]?_(?P<date>\d{8})_(?P<time>\d{6})_(?P<wavelength>\d{4})'
@@ -48,12 +48,12 @@ def index_archive(
     pattern: str = ASIM_FILE_RE,            # UiO's regex, or a template / regex of `tame.sources.file_name_regex`
     root: str | os.PathLike | None = None,  # ids are paths relative to this (None: the directory; full paths otherwise)
     index: str | os.PathLike | None = None, # an index CSV (file, time, station, wavelength) instead of names; `source` must be None
-) -> pd.DataFrame:                          # time, loc, wavelength, file (id), path; attrs['unparsed']
+) -> pd.DataFrame:                          # time, loc, wavelength_A, file (id), path; attrs['unparsed']
     "Index raw all-sky files by UTC time, station and wavelength from their names (or an index CSV); THEMIS CDF files frame by frame."
     import glob
     if index is not None:
         if source is not None: raise ValueError('give the images (source) or an index CSV (index=), not both')
-        idx = read_image_index(index).sort_values(['time', 'loc', 'wavelength'], kind='stable', ignore_index=True)
+        idx = read_image_index(index).sort_values(['time', 'loc', 'wavelength_A'], kind='stable', ignore_index=True)
         if idx.attrs.get('unparsed'): _log.warning(f"{len(idx.attrs['unparsed'])} files of {index} not found, e.g. {idx.attrs['unparsed'][0][0]}")
         return idx
     if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
@@ -73,17 +73,17 @@ def index_archive(
             continue
         if pattern != ASIM_FILE_RE:                  # the user's template or regex (tame.sources.index_files)
             one = index_files([p], pattern, root=root)
-            rows += list(one[['time', 'loc', 'wavelength', 'file', 'path']].itertuples(index=False, name=None)); unparsed += one.attrs['unparsed']
+            rows += list(one[['time', 'loc', 'wavelength_A', 'file', 'path']].itertuples(index=False, name=None)); unparsed += one.attrs['unparsed']
             continue
         m = rx.search(p.name)
         if not m: unparsed.append((str(p), f'file name does not match {pattern}')); continue
         try: t = pd.Timestamp(f"{m['date']} {m['time']}", tz='UTC')
         except ValueError as e: unparsed.append((str(p), f'bad date/time in the name: {e}')); continue
         rows.append((t, m['loc'].upper(), int(m['wavelength']), rel, str(p)))
-    idx = pd.DataFrame(rows, columns=['time', 'loc', 'wavelength', 'file', 'path'])
+    idx = pd.DataFrame(rows, columns=['time', 'loc', 'wavelength_A', 'file', 'path'])
     idx['time'] = utc_times(idx['time']) if len(idx) else idx['time'].astype('datetime64[ns, UTC]')
-    idx = idx.astype({'loc': 'str', 'file': 'str', 'path': 'str', 'wavelength': 'int64'})
-    idx = idx.sort_values(['time', 'loc', 'wavelength'], kind='stable', ignore_index=True)
+    idx = idx.astype({'loc': 'str', 'file': 'str', 'path': 'str', 'wavelength_A': 'int64'})
+    idx = idx.sort_values(['time', 'loc', 'wavelength_A'], kind='stable', ignore_index=True)
     idx.attrs['unparsed'] = unparsed
     if unparsed: _log.warning(f'{len(unparsed)} files not indexed, e.g. {unparsed[0]}')
     return idx
@@ -159,7 +159,7 @@ def asim_settings(
     return json.loads(json.dumps(dict(backbone=spec.name, layer=job.layer, pretrained=True, preprocessing=pre,
                                       classifier_sha256=sha, tame_version=tame_version(), engine=eng)))
 
-# %% ../nbs/40_preprocess.ipynb #2e4f817a
+# %% ../nbs/40_preprocess.ipynb #d6eeb2a1
 def _differences(
     old: dict,                   # settings recorded in a file
     new: dict,                   # this run's settings
@@ -183,10 +183,10 @@ def _partition_meta(
 
 def _month_meta(settings: dict, g: pd.DataFrame) -> dict:
     "What a month file records: settings, the month's index hash and rows, and each partition's index hash."
-    parts = {f'{loc}_{int(w)}': index_sha256(r) for (loc, w), r in g.groupby(['loc', 'wavelength'])}
+    parts = {f'{loc}_{int(w)}': index_sha256(r) for (loc, w), r in g.groupby(['loc', 'wavelength_A'])}
     return dict(settings, index_sha256=index_sha256(g), n=len(g), partitions=parts)
 
-# %% ../nbs/40_preprocess.ipynb #cbcb4cee
+# %% ../nbs/40_preprocess.ipynb #f673b253
 def partition_files(
     data_path,         # output root (the month files go to <data_path>/asim)
     month: str,        # 'YYYYMM'
@@ -208,7 +208,7 @@ def process_partition(
     "Features, statistics and class probabilities of one (month, station, wavelength); idempotent and atomic."
     t0 = time.time()
     out, work = partition_files(job.data_path, month, loc, wavelength)
-    info = dict(month=month, loc=loc, wavelength=int(wavelength), n=len(rows), pid=os.getpid(), host=socket.gethostname(), file=str(out), start=t0)
+    info = dict(month=month, loc=loc, wavelength_A=int(wavelength), n=len(rows), pid=os.getpid(), host=socket.gethostname(), file=str(out), start=t0)
     meta = _partition_meta(asim_settings(job), rows)
     if out.exists():
         old = _file_meta(out, 'asim')
@@ -230,7 +230,7 @@ def process_partition(
                                fov_center_frac=job.fov_center_frac)
     got = feats.attrs.get('tame') or {}
     meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
-    rec = rows[['time', 'loc', 'wavelength', 'file']].reset_index(drop=True)
+    rec = rows[['time', 'loc', 'wavelength_A', 'file']].reset_index(drop=True)
     f = feats.loc[rec.file].reset_index(drop=True)
     ok = (f.status == 'ok').to_numpy()
     write_records(pd.concat([rec, f.drop(columns='status'), class_probabilities(clf, f), f[['status']]], axis=1), out, 'asim', meta)
@@ -244,7 +244,7 @@ def _rmdir_if_empty(d: Path):
     try: d.rmdir()
     except OSError: pass                 # not empty (another month is in progress) or already gone
 
-# %% ../nbs/40_preprocess.ipynb #6912ec98
+# %% ../nbs/40_preprocess.ipynb #a5503b1b
 def assemble_month(
     job: AsimJob,                  # settings (only job.data_path is used)
     month: str,                    # 'YYYYMM'
@@ -262,7 +262,7 @@ def assemble_month(
             if p.exists(): df = read_records(p, 'asim'); metas[name] = df.attrs['tame']
             elif old is not None and meta is not None and not _differences(old, meta) and \
                     old.get('partitions', {}).get(name) == meta['partitions'].get(name):       # unchanged: from the month file
-                df = read_records(out, 'asim'); df = df[(df['loc'] == loc) & (df.wavelength == int(w))]
+                df = read_records(out, 'asim'); df = df[(df['loc'] == loc) & (df.wavelength_A == int(w))]
                 metas[name] = dict(old, n=len(df), index_sha256=old['partitions'][name])
             else: raise FileNotFoundError(f'{month}: partition {name} is not done ({p} missing)')
             parts.append(df.reset_index(drop=True))
@@ -298,7 +298,7 @@ def loaded_engines() -> list[dict]:
     "The feature engines this process has loaded for partitions (their `info`: backbone, device, malloc setting, ...)."
     return [eng.info for eng, _, _ in _STATE.values()]
 
-# %% ../nbs/40_preprocess.ipynb #21313602
+# %% ../nbs/40_preprocess.ipynb #7793f7db
 def run_asim_partitions(
     client,                          # a dask.distributed Client
     job: AsimJob,                    # settings every partition needs (data_path must be visible to all workers)
@@ -310,8 +310,8 @@ def run_asim_partitions(
     run, parts, months = uuid.uuid4().hex[:8], [], []
     for month, g in todo.items():
         futs, keys = [], []
-        for (loc, w), rows in g.groupby(['loc', 'wavelength']):
-            rows = rows[['time', 'loc', 'wavelength', 'file', 'path']].reset_index(drop=True)
+        for (loc, w), rows in g.groupby(['loc', 'wavelength_A']):
+            rows = rows[['time', 'loc', 'wavelength_A', 'file', 'path']].reset_index(drop=True)
             futs.append(client.submit(process_partition, job, month, loc, int(w), rows, key=f'tame-asim-partition-{month}-{loc}-{w}-{run}'))
             keys.append((loc, int(w)))
         months.append(client.submit(assemble_month, job, month, keys, *futs, meta=(metas or {}).get(month), key=f'tame-asim-month-{month}-{run}'))
@@ -417,7 +417,7 @@ def _plan_month(
     if diff: clear(); return dict(month=month, action='done', reason=f"overwrite=True: unfinished run with other settings removed ({'; '.join(diff)})")
     return dict(month=month, action='done', reason=f'resumed ({len(found)} partitions or work files kept)' if found else 'new')
 
-# %% ../nbs/40_preprocess.ipynb #464f5207
+# %% ../nbs/40_preprocess.ipynb #d9260020
 @patch
 def proc_asim(
     self: PreProcessor,
@@ -462,15 +462,15 @@ def proc_asim(
             tasks = run_asim_partitions(client, job, todo, progress, metas)
         else:
             for month, g in tqdm(todo.items(), desc='months', disable=not progress or not todo):
-                parts = [process_partition(job, month, loc, w, rows, progress) for (loc, w), rows in g.groupby(['loc', 'wavelength'])]
-                assemble_month(job, month, [(t['loc'], t['wavelength']) for t in parts], meta=metas[month])
+                parts = [process_partition(job, month, loc, w, rows, progress) for (loc, w), rows in g.groupby(['loc', 'wavelength_A'])]
+                assemble_month(job, month, [(t['loc'], t['wavelength_A']) for t in parts], meta=metas[month])
                 tasks += parts
     self.report['tasks'] = tasks
     for t in tasks:
-        if t.get('bad'): _log.warning(f"{t['month']} {t['loc']} {t['wavelength']}: {t['bad']} of {t['n']} images unreadable (see status)")
+        if t.get('bad'): _log.warning(f"{t['month']} {t['loc']} {t['wavelength_A']}: {t['bad']} of {t['n']} images unreadable (see status)")
     return [month_file(self.data_path, 'asim', m) for m in all_months]
 
-# %% ../nbs/40_preprocess.ipynb #7635ac38
+# %% ../nbs/40_preprocess.ipynb #89dc8de6
 @patch
 def _proc_table(self: PreProcessor, kind: str, files, readers: dict, progress: bool, client=None) -> list[Path]:
     "Read every file of a table data type (on `client` if given) and write its months."
@@ -499,7 +499,7 @@ def _table_method(kind: str, readers: dict, doc: str):
     return proc
 
 PreProcessor.proc_magn = _table_method('magn', {'.min': read_iaga2002, '.sec': read_iaga2002, '.txt': read_image_txt},
-                                       'Magnetometer files (IAGA-2002 *.min/*.sec, IMAGE *.txt) to monthly files of X, Y, Z, dH_nT.')
+                                       'Magnetometer files (IAGA-2002 *.min/*.sec, IMAGE *.txt) to monthly files of X_nT, Y_nT, Z_nT, dH_nT.')
 PreProcessor.proc_ceil = _table_method('ceil', {'.tab': read_pangaea_ceilometer},
                                        'PANGAEA ceilometer files (*.tab) to monthly files of cloud base height and cloud state.')
 

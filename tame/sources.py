@@ -332,15 +332,15 @@ def parse_file_name(
     except ValueError: raise ValueError(f'wavelength {wl!r} is not an integer') from None
     return t, str(station).upper(), wl
 
-# %% ../nbs/15_sources.ipynb #c7bef898
-INDEX_COLUMNS = ['time', 'loc', 'wavelength', 'file', 'path']
+# %% ../nbs/15_sources.ipynb #e71abd03
+INDEX_COLUMNS = ['time', 'loc', 'wavelength_A', 'file', 'path']
 
 def _index_frame(rows: list, unparsed: list) -> pd.DataFrame:
-    "Rows (time, loc, wavelength, file, path) as an index sorted by time, loc, wavelength; `attrs['unparsed']`."
+    "Rows (time, loc, wavelength_A, file, path) as an index sorted by time, loc, wavelength_A; `attrs['unparsed']`."
     idx = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     idx['time'] = utc_times(idx['time']) if len(idx) else idx['time'].astype('datetime64[ns, UTC]')
-    idx = idx.astype({'loc': 'str', 'file': 'str', 'path': 'str', 'wavelength': 'int64'})
-    idx = idx.sort_values(['time', 'loc', 'wavelength'], kind='stable', ignore_index=True)
+    idx = idx.astype({'loc': 'str', 'file': 'str', 'path': 'str', 'wavelength_A': 'int64'})
+    idx = idx.sort_values(['time', 'loc', 'wavelength_A'], kind='stable', ignore_index=True)
     idx.attrs['unparsed'] = unparsed
     return idx
 
@@ -350,7 +350,7 @@ def index_files(
     root: str | os.PathLike | None = None,  # ids (`file`) are paths relative to this when under it; else the full path
     loc: str | None = None,                 # station code when the pattern has no loc group
     wavelength: int | None = None,          # wavelength when the pattern has no wavelength group
-) -> pd.DataFrame:                          # time (UTC), loc, wavelength, file, path; attrs['unparsed']: [(path, reason)]
+) -> pd.DataFrame:                          # time (UTC), loc, wavelength_A, file, path; attrs['unparsed']: [(path, reason)]
     "Index image files by the time, station and wavelength their names give (see `parse_file_name`)."
     file_name_regex(pattern)                                   # a bad pattern is an error, not N unparsed files
     rows, unparsed = [], []
@@ -361,7 +361,7 @@ def index_files(
         rows.append((t, s, w, rel, str(p)))
     return _index_frame(rows, unparsed)
 
-# %% ../nbs/15_sources.ipynb #1cac4d4f
+# %% ../nbs/15_sources.ipynb #bbd2d54d
 def _index_row(r: dict, folder: Path) -> tuple:
     "One index row as (time, loc, wavelength, file, path); ValueError with the reason."
     f, ts, st, wl = (r[k].strip() for k in ('file', 'time', 'station', 'wavelength'))
@@ -378,8 +378,8 @@ def _index_row(r: dict, folder: Path) -> tuple:
     return t, st.upper(), int(wl), f, str(p) + (f'#{frame}' if frame is not None else '')
 
 def read_image_index(
-    path: str | os.PathLike,   # a CSV file: file, time, station (or loc), wavelength (see above)
-) -> pd.DataFrame:             # time (UTC), loc, wavelength, file (as written), path; attrs['unparsed']: missing files
+    path: str | os.PathLike,   # a CSV file: file, time, station (or loc), wavelength (or wavelength_A; see above)
+) -> pd.DataFrame:             # time (UTC), loc, wavelength_A, file (as written), path; attrs['unparsed']: missing files
     "The images an index CSV lists, by time, station and wavelength; `DataFormatError` naming the file and line of a bad row."
     path = Path(path)
     try: text = path.read_bytes().decode('utf-8-sig')
@@ -387,9 +387,12 @@ def read_image_index(
     rd = csv.reader(text.splitlines())
     try:
         header = [h.strip().lower() for h in next(rd, [])]
-        names = {('station' if h == 'loc' else h): i for i, h in enumerate(header)}
+        canon = [{'loc': 'station', 'wavelength_a': 'wavelength'}.get(h, h) for h in header]
+        twice = sorted({c for c in canon if canon.count(c) > 1} & {'file', 'time', 'station', 'wavelength'})
+        if twice: raise DataFormatError(f"the header line names {twice} more than once (e.g. both station and loc): keep one", path, 1)
+        names = {c: i for i, c in enumerate(canon)}
         need = [c for c in ('file', 'time', 'station', 'wavelength') if c not in names]
-        if need: raise DataFormatError(f"the header line must name the columns file, time, station (or loc), wavelength; "
+        if need: raise DataFormatError(f"the header line must name the columns file, time, station (or loc), wavelength (or wavelength_A); "
                                        f"missing {need}, found {header}", path, 1)
         rows, seen, unparsed = [], {}, []
         for fields in rd:
@@ -429,8 +432,8 @@ def _times(
 
 def _first_line(e: Exception) -> str: return (str(e).strip().splitlines() or [repr(e)])[0]
 
-# %% ../nbs/15_sources.ipynb #7be1c773
-MAGN_COLUMNS = ['time', 'loc', 'X', 'Y', 'Z', 'dH_nT']
+# %% ../nbs/15_sources.ipynb #23d29a38
+MAGN_COLUMNS = ['time', 'loc', 'X_nT', 'Y_nT', 'Z_nT', 'dH_nT']
 
 def _missing(v: np.ndarray) -> np.ndarray:
     "IAGA-2002 missing (99999) and not-recorded (88888) markers, and IMAGE's 99999.9, as NaN."
@@ -439,20 +442,20 @@ def _missing(v: np.ndarray) -> np.ndarray:
     return v
 
 def add_perturbation(
-    df: pd.DataFrame,   # time (UTC), loc, X, Y [nT]; dH_nT is added to it in place
+    df: pd.DataFrame,   # time (UTC), loc, X_nT, Y_nT; dH_nT is added to it in place
 ) -> pd.DataFrame:      # `df` itself
     "Add `dH_nT`: horizontal intensity minus its daily median per station (see above)."
-    h = np.hypot(df['X'], df['Y'])
+    h = np.hypot(df['X_nT'], df['Y_nT'])
     day = df['time'].dt.floor('D')
     df['dH_nT'] = h - h.groupby([df['loc'], day]).transform('median')
     return df
 
-# %% ../nbs/15_sources.ipynb #a2d08856
+# %% ../nbs/15_sources.ipynb #3560c5d1
 def read_iaga2002(
     path: str | os.PathLike,               # an IAGA-2002 file with XYZ, HDZ or EHZ components
     declination_deg: float | None = None,  # EHZ files: baseline declination D0 (°, east positive) when the header has no DECBAS
 ) -> pd.DataFrame:
-    "One IAGA-2002 file (1-minute or 1-second) as time, loc, X, Y, Z [nT], dH_nT; `attrs['frame']` says whether X, Y are geographic."
+    "One IAGA-2002 file (1-minute or 1-second) as time, loc, X_nT, Y_nT, Z_nT, dH_nT; `attrs['frame']` says whether X, Y are geographic."
     path = Path(path)
     lines = path.read_text(errors='replace').splitlines()
     hdr, code, comps, decbas, start = {}, None, None, None, None
@@ -494,13 +497,13 @@ def read_iaga2002(
             c, s = np.cos(np.deg2rad(d0)), np.sin(np.deg2rad(d0))
             x, y = v['H'] * c - v['E'] * s, v['H'] * s + v['E'] * c
     else: raise DataFormatError(f'unsupported components {comps} (need XYZ, HDZ or EHZ)', path)
-    out = pd.DataFrame({'time': t, 'loc': pd.Series(code, index=d.index, dtype='str'), 'X': x, 'Y': y, 'Z': v['Z']})
+    out = pd.DataFrame({'time': t, 'loc': pd.Series(code, index=d.index, dtype='str'), 'X_nT': x, 'Y_nT': y, 'Z_nT': v['Z']})
     if frame == 'magnetic': _log.warning(f'{path}: E, H, Z without a declination (no DECBAS; pass declination_deg=): X, Y are in the magnetic frame')
     out = add_perturbation(out)
     out.attrs['frame'] = frame
     return out
 
-# %% ../nbs/15_sources.ipynb #b386c0e0
+# %% ../nbs/15_sources.ipynb #bd49e533
 IMAGE_WIDTHS = [4, 3, 3, 3, 3, 3, 11]    # TAME's read_fwf widths up to the first value; every further value is 8 wide
 
 def _image_cells(
@@ -516,7 +519,7 @@ def read_image_txt(
     stations: list[str] | None = None,  # station codes to keep (None: every station in the header)
     max_stations: int | None = None,    # read only the first this many stations of the file (TAME: 3; None: all)
 ) -> pd.DataFrame:
-    "An IMAGE fixed-width text file as time, loc, X, Y, Z [nT], dH_nT (long format, one row per station)."
+    "An IMAGE fixed-width text file as time, loc, X_nT, Y_nT, Z_nT, dH_nT (long format, one row per station)."
     path = Path(path)
     lines = path.read_text(errors='replace').splitlines()
     if not lines or not lines[0].startswith('YYYY'):
@@ -540,7 +543,7 @@ def read_image_txt(
     v = _missing(np.array(vals).reshape(len(vals), len(locs), 3))
     t = _times(times, '%Y-%m-%d %H:%M:%S', line_nos, path)
     keep = [k for k, s in enumerate(locs) if stations is None or s in stations]
-    parts = [pd.DataFrame({'time': t, 'loc': pd.Series(locs[k], index=t.index, dtype='str'), 'X': v[:, k, 0], 'Y': v[:, k, 1], 'Z': v[:, k, 2]})
+    parts = [pd.DataFrame({'time': t, 'loc': pd.Series(locs[k], index=t.index, dtype='str'), 'X_nT': v[:, k, 0], 'Y_nT': v[:, k, 1], 'Z_nT': v[:, k, 2]})
              for k in keep]
     if not parts: raise DataFormatError(f'none of the stations {list(stations)} is in the file (it has {locs})', path, 1)
     return add_perturbation(pd.concat(parts, ignore_index=True).sort_values(['time', 'loc'], kind='stable', ignore_index=True))

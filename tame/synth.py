@@ -526,7 +526,7 @@ def _response(x, dt_s, lag_s=MAG_LAG_S, tau_s=MAG_TAU_S):
     sh = int(round(lag_s / dt_s))
     return np.concatenate([np.full(sh, y[0]), y[:len(y) - sh]]) if sh else y
 
-# %% ../nbs/05_synth.ipynb #fd70350d
+# %% ../nbs/05_synth.ipynb #69e225c4
 def simulate_sky(
     start,                        # first time step, UTC (string or timestamp; naive means UTC)
     end,                          # end of the range, exclusive (same forms as `start`)
@@ -570,17 +570,17 @@ def simulate_sky(
         dz = st['gain'] * (40 * disc + 5 * arc) + 1.5 * lrng.standard_normal(n)
         out.append(pd.DataFrame(dict(time=times, loc=loc, arc=arc, arc_north_km=arc_north, discrete=disc, diffuse=diff,
                                      cover=cover, cbh_m=cbh, moon_amp=moon_amp, moon_alt_deg=moon_alt,
-                                     x_nT=st['x0_nT'] + dx, y_nT=st['y0_nT'] + dy, z_nT=st['z0_nT'] + dz,
+                                     X_nT=st['x0_nT'] + dx, Y_nT=st['y0_nT'] + dy, Z_nT=st['z0_nT'] + dz,
                                      jet_nT=jet, visible_nT=visible)))
     return pd.concat(out, ignore_index=True)
 
-# %% ../nbs/05_synth.ipynb #434184f8
+# %% ../nbs/05_synth.ipynb #405ca741
 def best_possible_r2(
-    df: pd.DataFrame,   # rows of `simulate_sky`, or the truth table of `make_asim_archive` (loc, x_nT, visible_nT)
+    df: pd.DataFrame,   # rows of `simulate_sky`, or the truth table of `make_asim_archive` (loc, X_nT, visible_nT)
 ) -> pd.Series:         # R² per station (index: loc)
     "The best R² any model of the images can reach for the magnetic disturbance: X against the camera-visible part of the electrojet."
     def r2(d):
-        x, y = d['visible_nT'].to_numpy(float), d['x_nT'].to_numpy(float)
+        x, y = d['visible_nT'].to_numpy(float), d['X_nT'].to_numpy(float)
         ok = np.isfinite(x) & np.isfinite(y)
         b = np.polyfit(x[ok], y[ok], 1)          # the best straight line: the model may learn any gain and offset
         return 1 - ((y[ok] - np.polyval(b, x[ok])) ** 2).sum() / ((y[ok] - y[ok].mean()) ** 2).sum()
@@ -623,14 +623,14 @@ def state_of_row(
                       amp=float(row['moon_amp']))
     return s
 
-# %% ../nbs/05_synth.ipynb #86810c78
+# %% ../nbs/05_synth.ipynb #2266ea87
 def write_iaga2002(
     path,                  # file to write (str or Path; folders are created)
-    df: pd.DataFrame,      # one station's rows of `simulate_sky`: time, x_nT, y_nT, z_nT
+    df: pd.DataFrame,      # one station's rows of `simulate_sky`: time, X_nT, Y_nT, Z_nT
     loc: str,              # station (IAGA) code; name and position from STATIONS when known
     interval='1-minute',   # value of the 'Data Interval Type' header (rows are written as given)
 ):
-    "Write XYZ (columns x_nT, y_nT, z_nT; NaN -> 99999.00) of one station as an IAGA-2002 file."
+    "Write XYZ (columns X_nT, Y_nT, Z_nT; NaN -> 99999.00) of one station as an IAGA-2002 file."
     st = STATIONS.get(loc, {})
     hdr = [('Format', 'IAGA-2002'), ('Source of Data', 'tame.synth (synthetic)'), ('Station Name', st.get('name', loc)),
            ('IAGA Code', loc), ('Geodetic Latitude', f"{st.get('lat', 0):.3f}"), ('Geodetic Longitude', f"{st.get('lon', 0):.3f}"),
@@ -639,7 +639,7 @@ def write_iaga2002(
     lines = [f' {k:<22}{v:<44}|' for k, v in hdr]
     lines.append(f'DATE       TIME         DOY     {loc}X      {loc}Y      {loc}Z      {loc}F   |')
     t = df['time']
-    vals = df[['x_nT', 'y_nT', 'z_nT']].to_numpy()
+    vals = df[['X_nT', 'Y_nT', 'Z_nT']].to_numpy()
     f_ = np.sqrt((vals ** 2).sum(1))
     vals = np.column_stack([vals, f_])
     vals = np.where(np.isfinite(vals), vals, 99999.0)
@@ -649,18 +649,18 @@ def write_iaga2002(
 
 def write_image_txt(
     path,                 # file to write (str or Path; folders are created)
-    df: pd.DataFrame,     # rows of `simulate_sky` of all stations: time, loc, x_nT, y_nT, z_nT
+    df: pd.DataFrame,     # rows of `simulate_sky` of all stations: time, loc, X_nT, Y_nT, Z_nT
     locations,            # station codes (three letters), in column order
 ):
     "Write IMAGE's fixed-width text layout (TAME's read_fwf widths): header, dashes, then X Y Z (nT, 99999.9 missing) per station."
     if any(len(l) != 3 for l in locations): raise ValueError(f'IMAGE station codes have three letters: {list(locations)}')
-    wide = df.pivot(index='time', columns='loc', values=['x_nT', 'y_nT', 'z_nT'])
+    wide = df.pivot(index='time', columns='loc', values=['X_nT', 'Y_nT', 'Z_nT'])
     w = [4, 3, 3, 3, 3, 3, 11] + [8] * (3 * len(locations) - 1)      # cells: the first value 11 wide, the others 8
     cells = lambda fields: ''.join(f'{x:>{k}}' for x, k in zip(fields, w))
     lines = [cells(['YYYY', 'MM', 'DD', 'HH', 'MM', 'SS'] + [f'{l} {c}' for l in locations for c in 'XYZ']),
              cells(['----', '--', '--', '--', '--', '--'] + ['-------'] * (3 * len(locations)))]
     for t, row in wide.iterrows():
-        v = [row[(c, l)] for l in locations for c in ('x_nT', 'y_nT', 'z_nT')]
+        v = [row[(c, l)] for l in locations for c in ('X_nT', 'Y_nT', 'Z_nT')]
         lines.append(cells(f'{t:%Y %m %d %H %M %S}'.split() + [f'{(x if np.isfinite(x) else 99999.9):.1f}' for x in v]))
     with atomic_write(path, 'w') as f: f.write('\n'.join(lines) + '\n')
 
@@ -697,7 +697,7 @@ def _asim_frame(job):
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, mode=None) as tmp_path: Image.fromarray(counts).save(tmp_path, format='PNG', compress_level=1)
 
-# %% ../nbs/05_synth.ipynb #ec198eb2
+# %% ../nbs/05_synth.ipynb #7c783a51
 def make_asim_archive(
     dest: str | Path,                   # archive root (created)
     start='2010-11-25 18:00',           # time of the first image, UTC (naive = UTC)
@@ -736,9 +736,9 @@ def make_asim_archive(
             for wvl in wavelengths:
                 rel = asim_file_name(loc, wvl, row['time'])
                 jobs.append((dest / 'asim' / rel, vars(state), size, wvl, [seed, 4, li, i, wvl]))  # plain dict: picklable
-                truth.append(dict(time=row['time'], loc=loc, wavelength=wvl, file=rel, class6=class_of_state(row),
+                truth.append(dict(time=row['time'], loc=loc, wavelength_A=wvl, file=rel, class6=class_of_state(row),
                                   arc=row['arc'], discrete=row['discrete'], diffuse=row['diffuse'], cover=row['cover'],
-                                  cbh_m=row['cbh_m'], moon_alt_deg=row['moon_alt_deg'], x_nT=row['x_nT'],
+                                  cbh_m=row['cbh_m'], moon_alt_deg=row['moon_alt_deg'], X_nT=row['X_nT'],
                                   jet_nT=row['jet_nT'], visible_nT=row['visible_nT']))
     parallel_map('tame.synth:_asim_frame', [(j,) for j in jobs], n_jobs=n_jobs, desc='all-sky images', progress=progress)
     truth = pd.DataFrame(truth)
