@@ -35,7 +35,7 @@ def main():
             cal = d / 'calib'
             make_asim_archive(cal, '2010-12-03 20:00', '2010-12-03 21:00', ('NYA', 'LYR'), cadence_s=120, seed=9, progress=False)
         idx = index_archive(arch['asim'])
-        print(f'synthetic month: {len(idx)} frames in {idx.groupby(["loc", "wavelength"]).ngroups} partitions '
+        print(f'synthetic month: {len(idx)} frames in {idx.groupby(["loc", "wavelength_A"]).ngroups} partitions '
               f'(written in {time.perf_counter() - t:.0f} s)')
         kw = dict(engine=a.engine, precision=a.precision)
         cal_items = None if cal is None else list(index_archive(cal)['path'])

@@ -48,7 +48,7 @@ def run_variant(v, files, cal, batch, out):
         res['malloc'] = 'glibc defaults'
     else:
         kw = dict(compile=True) if v == 'compile' else {}
-        if v.startswith('openvino'): kw = dict(engine='openvino', precision=v.split('-')[1], calibration=cal)
+        if v.startswith('openvino'): kw = dict(engine='openvino', precision=v.split('-')[1], calibration=cal if v.endswith('int8') else None)
         if v.startswith('cuda'): kw = dict(device='cuda', num_workers=min(16, os.cpu_count() or 1))
         t = time.perf_counter(); eng = FeatureExtractor(batch_size=batch, **kw)
         if v.startswith('cuda'): eng.half = v == 'cuda-fp16'          # the engine's GPU default is fp16 autocast
@@ -66,7 +66,6 @@ def run_variant(v, files, cal, batch, out):
 def agreement(tmp):
     "Classification agreement of OpenVINO bf16/int8 with torch fp32 (synthetic OATH-like + the 10 genuine OATH images)."
     import contextlib, glob, io
-    import numpy as np
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
@@ -86,7 +85,7 @@ def agreement(tmp):
     fp32 = FeatureExtractor(num_workers=0)
     clf = svm().fit(feats(fp32, list(fit.path)), fit.class6)
     F = {'fp32': feats(fp32, items)}
-    for p in ('bf16', 'int8'): F[p] = feats(FeatureExtractor(engine='openvino', precision=p, calibration=list(cal.path), num_workers=0), items)
+    for p in ('bf16', 'int8'): F[p] = feats(FeatureExtractor(engine='openvino', precision=p, calibration=list(cal.path) if p == 'int8' else None, num_workers=0), items)
     p0, acc0 = clf.predict(F['fp32']), tame_protocol(F['fp32'][:n], y, svm()).mean6
     print(f'\nclassification agreement with torch fp32 (linear SVC fitted on fp32 features of {len(fit)} synthetic OATH-like images;'
           f'\nevaluated on {n} other synthetic ones and {len(genuine)} genuine OATH images; int8 calibrated on {len(cal)} more synthetic ones)')

@@ -705,7 +705,7 @@ def image_items(
     if not items: raise ValueError("no images to classify (an empty list)")
     return [os.fspath(v) for v in items]
 
-# %% ../nbs/35_classifier.ipynb #06663369
+# %% ../nbs/35_classifier.ipynb #32442ed1
 @patch
 def classify_images(
     self: AsimClassifier,
@@ -727,7 +727,7 @@ def classify_images(
     res = class_probabilities(self, feats.reset_index(drop=True))
     res.insert(0, 'file', files)
     res['label'] = pd.Series([CLASSES[b] if b >= 0 else '' for b in res.class6], dtype='str')
-    res['aurora_prob'] = res[[PROB_COLUMNS[i] for i in AURORA_IDS]].sum(1)
+    res['aurora_prob'] = res[[PROB_COLUMNS[i] for i in AURORA_IDS]].sum(1, min_count=len(AURORA_IDS))   # NaN for an image not read
     res['status'] = feats.status.to_numpy()
     return res
 
