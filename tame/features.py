@@ -359,7 +359,7 @@ def _load_batch(pipe, items, ids):
     "One batch read and preprocessed (in a loader process): (x (N, S, S), ids, stats (N, 9), status)."
     return _collate([(x, i, st, status) for (x, st, status), i in ((pipe(it), i) for it, i in zip(items, ids))])
 
-# %% ../nbs/25_features.ipynb #fceeae91
+# %% ../nbs/25_features.ipynb #43e1adbf
 ENGINES = ('torch', 'openvino')           # `FeatureExtractor(engine=...)` choices
 PRECISIONS = ('fp32', 'bf16', 'int8')     # `FeatureExtractor(precision=...)` choices; 'torch' runs fp32 only
 DEFAULT_ENGINE = dict(name='torch', precision='fp32', calibration=None)   # also: files written before engines were recorded
@@ -413,6 +413,7 @@ def check_engine(
     if precision != 'int8' and given:
         warnings.warn(f"calibration= is used by precision='int8' only: ignored with engine={engine!r}, precision={precision!r}", UserWarning, stacklevel=2)
 
+# %% ../nbs/25_features.ipynb #1db7764f
 def engine_settings(
                     engine: str = 'torch',    # 'torch' or 'openvino'
                     precision: str = 'fp32',  # 'fp32', 'bf16' or 'int8' (the last two: openvino only)
