@@ -887,7 +887,7 @@ def tame2022_data(self: DataAnalyzer,
     if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {mloc} within 60 s')
     return j
 
-# %% ../nbs/60_analysis.ipynb #d5884ddf
+# %% ../nbs/60_analysis.ipynb #4d87cf92
 @patch
 def make_figures(self: DataAnalyzer,
                  start,                        # first time (str or Timestamp; naive means UTC)
@@ -928,7 +928,7 @@ def make_figures(self: DataAnalyzer,
             for g in GALLERIES: step(f'{g} gallery', lambda g=g: plot_gallery(aw, self.asim_path, g, station=location, image_path=out))
         if benchmark_csv is not None:
             def bench():
-                ax = plot_accuracy_runtime(rename_old_columns(pd.read_csv(benchmark_csv))); _save(ax.figure, out, 'accuracy_runtime', data=str(Path(benchmark_csv).name))
+                ax = plot_accuracy_runtime(pd.read_csv(benchmark_csv)); _save(ax.figure, out, 'accuracy_runtime', data=str(Path(benchmark_csv).name))
             step('benchmark', bench)
     return sorted(p for p in out.glob('*.png') if location in p.stem or p.stem == 'accuracy_runtime')
 

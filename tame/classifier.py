@@ -509,7 +509,7 @@ def _other_hint(folder: Path, other: dict) -> str:
                    f"Provider({str(folder)!r}), or convert with `tame convert-tame {folder} DEST` (tame.convert.convert_tame)")
     return "TAME's files are here too: " + '; '.join(out) if out else ''
 
-# %% ../nbs/35_classifier.ipynb #e6e01e29
+# %% ../nbs/35_classifier.ipynb #46980830
 class AsimClassifier:
     "Classify all-sky images with a pretrained backbone and a fitted SVM (TAME's AsimClassifier)."
     def __init__(self,
@@ -533,8 +533,9 @@ class AsimClassifier:
                                     + (f'. {more}' if more else ''))
         self.model, self.meta = load_classifier(self.model_file, backbone, max_bytes=max_bytes)   # checks classes and feature size
         self.batch_size, self.device, self._engine = batch_size, device, None
-        self.engine_args = dict(engine=engine, precision=precision, calibration=calibration)
-        check_engine(engine, precision, calibration_items(calibration))   # a wrong engine or precision fails here (the images are hashed once, by the engine)
+        cal = calibration_items(calibration)                            # a folder: its images, found once
+        check_engine(engine, precision, cal)       # a wrong engine or precision fails here (the images are hashed once, by the engine)
+        self.engine_args = dict(engine=engine, precision=precision, calibration=cal)
         self.n_features = int(self.model.n_features_in_)
         labels = self.meta.get('model_classes', list(range(len(CLASSES))))     # the model's labels, in its own order (checked)
         self._ids = {lab: (CLASSES.index(lab) if isinstance(lab, str) else int(lab)) for lab in labels}

@@ -231,16 +231,14 @@ def _cmd_train(
     _say(f'classifier ({clf.summary}) stored in {dest.resolve()}')
     return 0
 
-# %% ../nbs/90_cli.ipynb #29cb4779
+# %% ../nbs/90_cli.ipynb #6788f5f0
 def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
     "Classify image files with a stored classifier; writes a CSV."
     from tame.classifier import AsimClassifier, image_items
     from tame.preprocess import ASIM_FILE_RE, index_archive
-    if args.index and args.paths: raise ValueError('give image paths or --index CSV, not both')
-    if args.index and args.file_pattern: raise ValueError('give --file-pattern or --index CSV, not both (the index gives time and station)')
-    if not (args.index or args.paths): raise ValueError('give image paths (files, folders, patterns) or --index CSV')
+    _check_image_source(args, args.paths, 'image paths (files, folders, patterns)')
     if args.index:
         idx = index_archive(None, index=args.index)
         files = idx.path.tolist()
@@ -265,7 +263,7 @@ def _cmd_classify(
              'pass --file-pattern TEMPLATE or --index CSV (see `tame classify --help`)')
     return 0
 
-# %% ../nbs/90_cli.ipynb #d3b4dadf
+# %% ../nbs/90_cli.ipynb #e68608a7
 def _client(args):
     "A Dask client from --scheduler or --workers, or None (this machine, no Dask)."
     if not (args.scheduler or args.workers): return None, None
@@ -280,8 +278,7 @@ def _cmd_preprocess(
        ) -> int:
     "Raw all-sky images (and magnetometer, ceilometer files) to monthly files, here or on a Dask cluster."
     from tame.preprocess import ASIM_FILE_RE, PreProcessor
-    if not (args.asim_path or args.index): raise ValueError('give ASIM_PATH (a folder or quoted pattern) or --index CSV')
-    if args.index and args.file_pattern: raise ValueError('give --file-pattern or --index CSV, not both (the index gives time and station)')
+    _check_image_source(args, args.asim_path, 'ASIM_PATH (a folder or quoted pattern)')
     pp = PreProcessor(asim_path=args.asim_path, magn_path=args.magn_path, ceil_path=args.ceil_path, torch_path=args.torch_path,
                       data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size, index=args.index,
                       file_pattern=args.file_pattern or ASIM_FILE_RE, fov_radius_frac=args.fov_radius_frac,
@@ -385,7 +382,7 @@ _FOV_HELP = ("radius of the circular field of view as a fraction of the image's 
 _CENTRE_HELP = ("centre of the circular field of view as fractions of the image's width and height, e.g. 0.45 0.5 "
                 "(default: the image's centre)")
 
-# %% ../nbs/90_cli.ipynb #90f74a8e
+# %% ../nbs/90_cli.ipynb #a7dee470
 def _engine_args(p):
     "--engine, --precision, --calibration: the feature engine (see `tame.features.FeatureExtractor`)."
     p.add_argument('--engine', default='torch', choices=['torch', 'openvino'],
@@ -395,6 +392,16 @@ def _engine_args(p):
                         "(measured in 25_features), so opt-in")
     p.add_argument('--calibration', default=None, metavar='DIR',
                    help='int8 only: a folder of images of the same kind, never those you classify (default: none)')
+
+def _check_image_source(
+        args,        # parsed options with --index and --file-pattern
+        paths,       # the command's image paths (None or empty: none given)
+        what: str,   # how the command names them, for the message
+       ) -> None:
+    "Images come from paths or from --index CSV: exactly one of them, and --file-pattern only with paths."
+    if args.index and paths: raise ValueError(f'give {what} or --index CSV, not both')
+    if args.index and args.file_pattern: raise ValueError('give --file-pattern or --index CSV, not both (the index gives time and station)')
+    if not (args.index or paths): raise ValueError(f'give {what} or --index CSV')
 
 def _engine_kw(args) -> dict:
     "The engine options of a parsed command, as keyword arguments."

@@ -23,8 +23,9 @@ from .core import DataFormatError, get_logger, utc_times
 # %% auto #0
 __all__ = ['FITS_SUFFIXES', 'IMAGE_SUFFIXES', 'SQUARE_TOLERANCE', 'MIN_FOV_PIXELS', 'INDEX_COLUMNS', 'MAGN_COLUMNS',
            'IMAGE_WIDTHS', 'CBH_CLEAR_M', 'CLOUD_STATES', 'ImageError', 'find_images', 'read_fits', 'read_themis_cdf',
-           'read_image', 'image_shape', 'check_image_shapes', 'file_name_regex', 'parse_file_name', 'index_files',
-           'read_image_index', 'add_perturbation', 'read_iaga2002', 'read_image_txt', 'read_pangaea_ceilometer']
+           'read_image', 'image_shape', 'check_image_shapes', 'file_name_regex', 'parse_file_name', 'index_frame',
+           'index_files', 'read_image_index', 'add_perturbation', 'read_iaga2002', 'read_image_txt',
+           'read_pangaea_ceilometer']
 
 # %% ../nbs/15_sources.ipynb #b5258fb9
 class ImageError(ValueError):
@@ -332,10 +333,13 @@ def parse_file_name(
     except ValueError: raise ValueError(f'wavelength {wl!r} is not an integer') from None
     return t, str(station).upper(), wl
 
-# %% ../nbs/15_sources.ipynb #e71abd03
+# %% ../nbs/15_sources.ipynb #aec95cbe
 INDEX_COLUMNS = ['time', 'loc', 'wavelength_A', 'file', 'path']
 
-def _index_frame(rows: list, unparsed: list) -> pd.DataFrame:
+def index_frame(
+    rows: list,       # (time, loc, wavelength_A, file, path) tuples
+    unparsed: list,   # (path, reason) of the files left out
+) -> pd.DataFrame:
     "Rows (time, loc, wavelength_A, file, path) as an index sorted by time, loc, wavelength_A; `attrs['unparsed']`."
     idx = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     idx['time'] = utc_times(idx['time']) if len(idx) else idx['time'].astype('datetime64[ns, UTC]')
@@ -359,9 +363,9 @@ def index_files(
         except ValueError as e: unparsed.append((str(p), str(e))); continue
         rel = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else str(p)
         rows.append((t, s, w, rel, str(p)))
-    return _index_frame(rows, unparsed)
+    return index_frame(rows, unparsed)
 
-# %% ../nbs/15_sources.ipynb #bbd2d54d
+# %% ../nbs/15_sources.ipynb #cf20868c
 def _index_row(r: dict, folder: Path) -> tuple:
     "One index row as (time, loc, wavelength, file, path); ValueError with the reason."
     f, ts, st, wl = (r[k].strip() for k in ('file', 'time', 'station', 'wavelength'))
@@ -409,7 +413,7 @@ def read_image_index(
     except csv.Error as e: raise DataFormatError(f'not a readable CSV file ({e})', path, rd.line_num) from None
     if not seen: raise DataFormatError('no rows after the header line', path)
     if unparsed: _log.warning(f'{path}: {len(unparsed)} listed files do not exist, e.g. {unparsed[0][0]}')
-    return _index_frame(rows, unparsed)
+    return index_frame(rows, unparsed)
 
 # %% ../nbs/15_sources.ipynb #993202cc
 def _times(
