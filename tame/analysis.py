@@ -26,7 +26,7 @@ from fastcore.basics import patch
 
 from .benchmark import plot_accuracy_runtime
 from .core import CLASS_LABELS, CLASSES, PROB_COLUMNS, STATS, DataFormatError, canonical_column, rename_old_columns, data_dir, get_logger, night_of, partner_code, tame_version
-from .sources import read_image
+from .imagefiles import read_image
 from .store import Provider, combine_data_sets
 
 # %% auto #0
