@@ -16,11 +16,11 @@ from .store import combine_data_sets
 from .figures import _n_labels, _save
 
 # %% auto #0
-__all__ = ['CLOUD_STATES', 'CEIL_STATES', 'STATE_COLORS', 'cloud_vs_ceilometer', 'plot_cloud_filter', 'CloudROC', 'cloud_roc',
-           'plot_cloud_roc', 'ceil_state', 'cloud_climatology', 'plot_cloud_climatology']
+__all__ = ['NO_CLOUD_BASE_BINS', 'CEIL_STATES', 'STATE_COLORS', 'cloud_vs_ceilometer', 'plot_cloud_filter', 'CloudROC',
+           'cloud_roc', 'plot_cloud_roc', 'ceil_state', 'cloud_climatology', 'plot_cloud_climatology']
 
 # %% ../nbs/61_clouds.ipynb #48e2e275
-CLOUD_STATES = ('no cloud', 'no measurement', 'no record')
+NO_CLOUD_BASE_BINS = ('no cloud', 'no measurement', 'no record')   # cbh_bin of an image without a cloud base: clear, missing, no record
 
 def cloud_vs_ceilometer(
         asim: pd.DataFrame,        # image records: time, loc, class6 (and prob_cloudy, kept when present)
@@ -36,7 +36,7 @@ def cloud_vs_ceilometer(
     labels = [f'{a}-{b}' for a, b in zip(bins_m[:-1], bins_m[1:])]
     binned = pd.cut(j['cbh_m'].where(j['cloud'] == 'cloud'), list(bins_m), labels=labels).astype(object)
     j['cbh_bin'] = binned.where(j['cloud'] == 'cloud', j['cloud'].map({'clear': 'no cloud', 'missing': 'no measurement', 'no record': 'no record'}))
-    order = labels + list(CLOUD_STATES)
+    order = labels + list(NO_CLOUD_BASE_BINS)
     rate = j.groupby('cbh_bin').pred_cloudy.agg(['mean', 'size']).reindex(order).rename(columns={'mean': 'frac_cloudy', 'size': 'n'})
     rate['n'] = rate['n'].fillna(0).astype(int)
     return j, rate
