@@ -215,7 +215,7 @@ def disturbance_join(
         images: pd.DataFrame,      # image records of one station: time, loc (= location), ...
         magn: pd.DataFrame,        # magnetometer records: time, loc (= magn_location), dH_nT
         location: str,             # the imager's station code
-        magn_location: str,        # the magnetometer's code (e.g. NAL for NYA; `tame.core.partner_code`)
+        magn_location: str,        # the magnetometer's code (e.g. NAL for NYA; `tame.camera.partner_code`)
         max_dt_s: float = 90,      # largest time difference image - magnetometer record, s
        ) -> pd.DataFrame:          # the images with a record within max_dt_s, with dH_nT and dt_s (s)
     "Image records joined with dH (nT) of the nearest record of the paired magnetometer (tame's set-up)."
@@ -228,7 +228,7 @@ def tame2022_join(
         ceil: pd.DataFrame,        # the station's ceilometer records: time, cbh_m (m), cloud ('cloud', 'clear', 'missing')
         magn: pd.DataFrame,        # magnetometer records: time, loc (= magn_location), X_nT, Y_nT, Z_nT
         location: str,             # the imager's station code
-        magn_location: str,        # the magnetometer's code (e.g. NAL for NYA; `tame.core.partner_code`)
+        magn_location: str,        # the magnetometer's code (e.g. NAL for NYA; `tame.camera.partner_code`)
        ) -> pd.DataFrame:          # the images with a magnetometer record within 60 s, with cbh_m, cloud, X_nT, Y_nT, Z_nT
     "Images joined as TAME did: with the nearest ceilometer record (cbh_m, cloud), then with X_nT, Y_nT, Z_nT within 60 s."
     ac = combine_data_sets(images, ceil.assign(loc=location), ['cbh_m', 'cloud'], keep_unmatched=True).drop(columns='dt_s', errors='ignore')

@@ -9,7 +9,6 @@ import contextlib
 import os
 import textwrap
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +19,12 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 from .core import CLASS_LABELS, CLASSES, PROB_COLUMNS, DataFormatError, get_logger, night_of, rename_old_columns
+from .camera import SkyMap
 from .sources import read_image
 
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'PAPER_WIDTH_IN', 'PAPER_FONT_PT', 'PAPER_DPI', 'GALLERIES', 'figure_style', 'plot_class_occurrence',
-           'SkyMap', 'read_themis_skymap', 'meridian_bins', 'brightness_keogram', 'plot_keograms', 'embed_features',
+           'read_themis_skymap', 'meridian_bins', 'brightness_keogram', 'plot_keograms', 'embed_features',
            'embedding_clusters', 'plot_embedding', 'prediction_entropy', 'gallery_rows', 'plot_gallery',
            'plot_class_distribution']
 
@@ -117,14 +117,6 @@ def plot_class_occurrence(
     return fig
 
 # %% ../nbs/62_figures.ipynb #5521b260
-@dataclass
-class SkyMap:
-    "Per-pixel look directions of an all-sky imager."
-    elevation_deg: np.ndarray    # (H, W) elevation above the horizon, °; NaN or <= 0 outside the field of view
-    azimuth_deg: np.ndarray      # (H, W) azimuth east of geographic north, °
-    site: str = ''               # station / site code
-    source: str = ''             # where it came from (file name)
-
 def read_themis_skymap(
         path: str | os.PathLike,  # THEMIS ASI sky-map IDL save file (themis_skymap_<site>_<date>_vXX.sav)
        ) -> SkyMap:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import COLUMN_RENAMES, DATA_TYPES, MAX_DT_S, MONTH_COLUMNS, canonical_column, data_dir, rename_old_columns, utc_timestamp, utc_times
+from .core import COLUMN_RENAMES, DATA_TYPES, MAX_DT_S, MONTH_COLUMNS, canonical_column, data_dir, deprecated_names, rename_old_columns, utc_timestamp, utc_times
 from .hdf import open_hdf, read_column, read_table, read_table_header, write_table
 from .tame2022 import legacy_keys, read_fixed_frame, read_legacy_month
 
@@ -94,6 +94,9 @@ def _months_between(
        ) -> list[str]:
     "YYYYMM of every month overlapping [start, end]."
     return [p.strftime('%Y%m') for p in pd.period_range(start.tz_convert(None).to_period('M'), end.tz_convert(None).to_period('M'), freq='M')]
+
+# %% ../nbs/20_store.ipynb #cbd94843
+__getattr__ = deprecated_names(__name__, {'months_between': 'tame.store._months_between'})
 
 # %% ../nbs/20_store.ipynb #098c6fdd
 class UnknownColumnError(KeyError):
@@ -240,7 +243,7 @@ def combine_data_sets(
                       max_dt_s: float | None = None, # largest allowed |time difference|, s (None: MAX_DT_S of the data type of `column`)
                       by: str | None = 'loc',        # match within equal values of this column (None: any)
                       keep_unmatched: bool = False,  # keep rows of `first` with no match (NaN), else drop them
-                      pairs: dict | None = None,     # first's `by` value -> second's (e.g. {'NYA': 'NAL'}, see `partner_code`)
+                      pairs: dict | None = None,     # first's `by` value -> second's (e.g. {'NYA': 'NAL'}, see `tame.camera.partner_code`)
                      ) -> pd.DataFrame:
     "Each row of `first` with the nearest-in-time row of `second` (per location): the columns and `dt_s` (second - first)."
     cols = list(dict.fromkeys(canonical_column(c) for c in ([column] if isinstance(column, str) else list(column))))   # old names: the new ones
