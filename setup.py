@@ -39,7 +39,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['tame', 'tame.*']),
     include_package_data=True,
-    package_data={'tame': ['data/*', 'data/**/*']},
+    package_data={'tame': ['data/*', 'data/**/*', 'py.typed']},   # py.typed: the package ships its type hints (PEP 561)
     install_requires=requirements,
     # the tests exercise the Dask path too, so the dev extra includes the dist extra
     extras_require={'dev': dev_requirements + dist_requirements, 'dist': dist_requirements, 'fast': fast_requirements},

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The package's layers, bottom to top. A module may import modules of its own layer or of a lower one, never
 # in a circle (checked below); the layers that read files never load torch or scikit-learn.
 LAYERS = {
-    'base':      ['core', 'config', 'camera', 'parallel', 'synth'],          # labels, settings, cameras, parallel map, synthetic data
+    'base':      ['core', 'config', 'camera', 'parallel', 'synth', 'synth_archive'],          # labels, settings, cameras, parallel map, synthetic data
     'formats':   ['hdf', 'imagefiles', 'groundfiles', 'sources', 'oath', 'archives', 'tame2022'],   # files others write
     'stores':    ['store', 'featurefiles'],                                  # the files tame writes
     'models':    ['backbones', 'imageprep', 'engine', 'features'],           # networks and the per-frame recipe

@@ -3,7 +3,7 @@
 
 Usage: python benchmarks/archive_throughput.py [--hours 42] [--engine torch|openvino] [--precision fp32|bf16|int8]
 
-Writes a synthetic month (tame.synth.make_asim_archive: stations NYA and LYR, 5577 and 6300 Å, one 256x256 16-bit
+Writes a synthetic month (tame.synth_archive.make_asim_archive: stations NYA and LYR, 5577 and 6300 Å, one 256x256 16-bit
 PNG a minute: 42 hours = 10,080 frames in 4 partitions, plus one small partition of 10 frames), then in one process
   1. the engine alone: `FeatureExtractor.extract` on 1,024 of the month's frames, after a warm-up call (img/s);
   2. `PreProcessor(...).proc_asim()` on the whole month, with no classifier (img/s over the month, start-up included,
@@ -22,7 +22,7 @@ def main():
     import pandas as pd, torch
     from tame.features import FeatureExtractor
     from tame.preprocess import PreProcessor, index_archive
-    from tame.synth import make_asim_archive
+    from tame.synth_archive import make_asim_archive
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}')
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); t0 = pd.Timestamp('2010-11-20 00:00')

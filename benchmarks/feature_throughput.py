@@ -16,7 +16,7 @@ Goals (issue 20): network-only fastest reduced precision >= 2.0x tame compile fp
 default end to end; agreement >= 99 % and accuracy change < 0.5 points for a precision to be a default.
 Where a CUDA GPU is present, two more variants run: the network on the GPU in fp32 and fp16 (network only), end to
 end with min(16, cores) loader processes (the loader-bound figure); --skip-gpu leaves them out.
-Data: synthetic (tame.synth.make_asim_archive: 256x256 16-bit PNG frames) unless said otherwise.
+Data: synthetic (tame.synth_archive.make_asim_archive: 256x256 16-bit PNG frames) unless said otherwise.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -107,7 +107,7 @@ def main():
         w = Path(a.work); files = json.loads((w / 'files.json').read_text()); cal = json.loads((w / 'cal.json').read_text())
         return run_variant(a.variant, files, cal, a.batch, w / f'{a.variant}.npy')
     import numpy as np, pandas as pd, torch
-    from tame.synth import make_asim_archive
+    from tame.synth_archive import make_asim_archive
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; '
           f'MALLOC_MMAP_MAX_={os.environ.get("MALLOC_MMAP_MAX_", "unset")}')
     with tempfile.TemporaryDirectory() as d:

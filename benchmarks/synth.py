@@ -5,7 +5,8 @@ Usage: python benchmarks/synth.py [--n-per-class 100]
 Prints one row per configuration: images, processes, seconds, images/s.
 """
 import argparse, os, tempfile, time
-from tame.synth import make_oath_like, make_asim_archive
+from tame.synth import make_oath_like
+from tame.synth_archive import make_asim_archive
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

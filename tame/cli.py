@@ -98,7 +98,8 @@ def _genuine_check(clf) -> tuple[int, int]:
 
 def _demo_archive(args, out, arch, fig_dir, bars):
     "The second half of `tame demo`: the archive to monthly files, classified, then the analysis figures."
-    from tame.analysis import DataAnalyzer, disturbance_scores
+    from tame.analysis import DataAnalyzer
+    from tame.disturbance import disturbance_scores
     from tame.preprocess import PreProcessor
     from tame.store import Provider
     # the archive: monthly files of features, statistics and class probabilities, magnetometer, ceilometer
@@ -137,7 +138,8 @@ def _cmd_figures(
         args,  # parsed `tame figures` options: data_path, torch_path, out, asim_path, locations, start, end, benchmark_csv, style, skymap
        ) -> int:
     "TAME's figures and tame's from processed data (PNG and PDF) with an index.md; checks every station first."
-    from tame.analysis import DataAnalyzer, read_themis_skymap, write_figures
+    from tame.analysis import DataAnalyzer, write_figures
+    from tame.figures import read_themis_skymap
     out = Path(args.out)
     skymap = read_themis_skymap(args.skymap) if args.skymap else None
     da = DataAnalyzer(args.data_path, args.torch_path, out, asim_path=args.asim_path)

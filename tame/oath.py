@@ -211,18 +211,3 @@ def genuine_oath() -> Path:   # an OATH tree (classifications/, images/cropped_s
     "The ten genuine OATH images shipped with tame, as a small OATH tree that `oath_table` reads."
     from importlib.resources import files
     return Path(str(files('tame') / 'data' / 'oath_genuine'))
-
-# %% ../nbs/14_oath.ipynb #bec00743
-_MOVED = {**{n: 'tame.protocols' for n in ('ProtocolResult', 'confusion2', 'acc2_from_confusion', 'oath_splits', 'tame_splits',
-                                           'grouped_splits', 'oath_protocol', 'tame_protocol', 'night_groups', 'grouped_protocol',
-                                           'plot_confusion')},
-          **{n: 'tame.archives' for n in ('OATH_URL', 'DownloadError', 'check_member_name', 'move_into_place', 'safe_extract',
-                                          'download_oath')},
-          'OathDataSet': 'tame.features'}
-
-def __getattr__(name):
-    "Names that moved out of `tame.oath` in 0.1 still import from here, with a deprecation warning (until 0.2)."
-    if name not in _MOVED: raise AttributeError(f"module 'tame.oath' has no attribute {name!r}")
-    import importlib, warnings
-    warnings.warn(f'tame.oath.{name} is now {_MOVED[name]}.{name}; the old path goes in tame 0.2', DeprecationWarning, stacklevel=2)
-    return getattr(importlib.import_module(_MOVED[name]), name)

@@ -11,15 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fastcore.basics import patch
-
-from .core import COLUMN_RENAMES, DATA_TYPES, MAX_DT_S, MONTH_COLUMNS, canonical_column, data_dir, rename_old_columns, utc_timestamp, utc_times
+from .core import COLUMN_RENAMES, DATA_TYPES, MAX_DT_S, MONTH_COLUMNS, canonical_column, data_dir, deprecated_names, rename_old_columns, utc_timestamp, utc_times
 from .hdf import open_hdf, read_column, read_table, read_table_header, write_table
 from .tame2022 import legacy_keys, read_fixed_frame, read_legacy_month
 
 # %% auto #0
-__all__ = ['month_file', 'write_records', 'read_records', 'write_month', 'months_between', 'Provider', 'UnknownColumnError',
-           'combine_data_sets']
+__all__ = ['month_file', 'write_records', 'read_records', 'write_month', 'UnknownColumnError', 'Provider', 'combine_data_sets']
 
 # %% ../nbs/20_store.ipynb #7ac208de
 def month_file(
@@ -91,14 +88,50 @@ def write_month(
     return write_records(df, month_file(data_path, kind, month), kind, meta)
 
 # %% ../nbs/20_store.ipynb #932af30a
-def months_between(
+def _months_between(
         start: pd.Timestamp,           # first time, tz-aware (e.g. from utc_timestamp)
         end: pd.Timestamp,             # last time, tz-aware; months are counted in UTC
        ) -> list[str]:
     "YYYYMM of every month overlapping [start, end]."
     return [p.strftime('%Y%m') for p in pd.period_range(start.tz_convert(None).to_period('M'), end.tz_convert(None).to_period('M'), freq='M')]
 
-# %% ../nbs/20_store.ipynb #1428c528
+# %% ../nbs/20_store.ipynb #cbd94843
+__getattr__ = deprecated_names(__name__, {'months_between': 'tame.store._months_between'})
+
+# %% ../nbs/20_store.ipynb #098c6fdd
+class UnknownColumnError(KeyError):
+    "A column that the month files do not have; the message lists those they have."
+    def __str__(self): return str(self.args[0]) if self.args else ''
+
+def _show_columns(cols: list[str]) -> str:
+    "Column names, the feature block shortened to 'feat_0 .. feat_N'."
+    feat = [c for c in cols if c.startswith('feat_')]
+    rest = [c for c in cols if not c.startswith('feat_')]
+    return ', '.join(rest + ([f'{feat[0]} .. {feat[-1]} ({len(feat)} features)'] if feat else []))
+
+def _pick_columns(
+    have: list[str],                  # the columns a file has
+    columns,                          # None (default set), 'all', or a list of names
+    features: bool,                   # add the feat_ columns
+    kind: str,                        # data type, for the message
+    path,                             # the file, for the message
+) -> list[str]:                       # the columns to read: time, loc first
+    "The columns `get` reads from one file; `UnknownColumnError` naming the file and listing its columns."
+    if isinstance(columns, str) and columns != 'all':
+        raise ValueError(f"columns must be None, 'all' or a list of column names, not {columns!r}")
+    have = list(_current_names(have))   # files written before the naming convention: the new names
+    if columns is None or columns == 'all':
+        return [c for c in have if columns == 'all' or features or not c.startswith('feat_')]
+    want = list(dict.fromkeys(['time', 'loc'] + list(columns) + ([c for c in have if c.startswith('feat_')] if features else [])))
+    unknown = [c for c in want if c not in have]
+    if unknown: raise UnknownColumnError(f"{path}: no column(s) {unknown} in the {kind} records; they have: {_show_columns(have)}")
+    return want
+
+def _file_columns(f: Path, kind: str) -> list[str]:
+    "The columns of a tame month file, from its header (no data read)."
+    with open_hdf(f) as h: return list(read_table_header(h, kind, f)['columns'])
+
+# %% ../nbs/20_store.ipynb #7e2abd3a
 class Provider:
     "Read records of any data type for a time range and location from the monthly files."
     def __init__(self,
@@ -132,90 +165,73 @@ class Provider:
             else: locs |= {v.decode() if isinstance(v, bytes) else str(v) for v in np.unique(read_column(f, kind, 'loc'))}
         return sorted(locs)
 
-# %% ../nbs/20_store.ipynb #098c6fdd
-class UnknownColumnError(KeyError):
-    "A column that the month files do not have; the message lists those they have."
-    def __str__(self): return str(self.args[0]) if self.args else ''
+    def get(self,
+            kind: str,                            # data type: 'asim', 'magn' or 'ceil'
+            date_start,                           # first time (str, datetime or Timestamp; naive means UTC), inclusive
+            date_end,                             # last time, inclusive; must not be before date_start
+            location: str | list[str] | None = None,  # station code(s); None: all stations
+            columns: list[str] | str | None = None,   # None: all but the features; 'all'; or a list (time, loc are always added)
+            features: bool = False,               # also the feature columns feat_0 .. (the classifier's and models' input)
+           ) -> pd.DataFrame:
+        "Records of `kind` with date_start <= time <= date_end (UTC; naive means UTC) at `location` (None: all)."
+        t0, t1 = utc_timestamp(date_start), utc_timestamp(date_end)
+        if t1 < t0: raise ValueError(f"date_end {t1} is before date_start {t0}")
+        if isinstance(columns, (list, tuple)): columns = list(dict.fromkeys(canonical_column(c) for c in columns))   # old names: a FutureWarning
+        months = _months_between(t0, t1)
+        sources = [self._source(kind, m) for m in months]
+        if not any(sources):
+            files = [str(month_file(self.data_path, kind, m)) for m in months]
+            raise FileNotFoundError(f"no {kind} data for {t0:%Y-%m-%d} .. {t1:%Y-%m-%d}: none of {files} exists "
+                                    f"(nor TAME's {[m + '.hdf' for m in months]} in {self.data_path})")
+        for m, src in zip(months, sources):
+            if src is None: raise FileNotFoundError(f"missing month file {month_file(self.data_path, kind, m)} (needed for {t0:%Y-%m-%d} .. {t1:%Y-%m-%d})")
+        locs = [location] if isinstance(location, str) else location
+        if locs is not None:
+            known = self.locations(kind)
+            unknown = [l for l in locs if l not in known]
+            if unknown: raise ValueError(f"unknown location(s) {unknown} for {kind}; known: {known}")
+        parts = []
+        for f, legacy in sources:
+            if not legacy:
+                parts.append(read_records(f, kind, t0, t1, locs, _pick_columns(_file_columns(f, kind), columns, features, kind, f))); continue
+            # TAME's fixed format: the whole month, then the rows
+            d = read_legacy_month(f, kind)
+            d = d[(d.time >= t0) & (d.time <= t1) & (d['loc'].isin(locs) if locs is not None else True)]
+            parts.append(d[_pick_columns(list(d.columns), columns, features, kind, f)])
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        for c in df.columns:
+            if df[c].dtype == object: df[c] = df[c].astype('str')
+        return df.sort_values(['time', 'loc'], kind='stable', ignore_index=True)
 
-def _show_columns(cols: list[str]) -> str:
-    "Column names, the feature block shortened to 'feat_0 .. feat_N'."
-    feat = [c for c in cols if c.startswith('feat_')]
-    rest = [c for c in cols if not c.startswith('feat_')]
-    return ', '.join(rest + ([f'{feat[0]} .. {feat[-1]} ({len(feat)} features)'] if feat else []))
+    def get_asim(self,
+                 date_start,                               # first time (str, datetime or Timestamp; naive means UTC), inclusive
+                 date_end,                                 # last time, inclusive; must not be before date_start
+                 location: str | list[str] | None = None,  # station code(s); None: all stations
+                 columns: list[str] | str | None = None,   # None: all but the features; 'all'; or a list (time, loc are always added)
+                 features: bool = False,                   # also the feature columns feat_0 .. (the classifier's and models' input)
+                ) -> pd.DataFrame:
+        "All-sky image records: `get('asim', date_start, date_end, location, columns, features)`."
+        return self.get('asim', date_start, date_end, location, columns, features)
 
-def _pick_columns(
-    have: list[str],                  # the columns a file has
-    columns,                          # None (default set), 'all', or a list of names
-    features: bool,                   # add the feat_ columns
-    kind: str,                        # data type, for the message
-    path,                             # the file, for the message
-) -> list[str]:                       # the columns to read: time, loc first
-    "The columns `get` reads from one file; `UnknownColumnError` naming the file and listing its columns."
-    if isinstance(columns, str) and columns != 'all':
-        raise ValueError(f"columns must be None, 'all' or a list of column names, not {columns!r}")
-    have = list(_current_names(have))   # files written before the naming convention: the new names
-    if columns is None or columns == 'all':
-        return [c for c in have if columns == 'all' or features or not c.startswith('feat_')]
-    want = list(dict.fromkeys(['time', 'loc'] + list(columns) + ([c for c in have if c.startswith('feat_')] if features else [])))
-    unknown = [c for c in want if c not in have]
-    if unknown: raise UnknownColumnError(f"{path}: no column(s) {unknown} in the {kind} records; they have: {_show_columns(have)}")
-    return want
+    def get_magn(self,
+                 date_start,                               # first time (str, datetime or Timestamp; naive means UTC), inclusive
+                 date_end,                                 # last time, inclusive; must not be before date_start
+                 location: str | list[str] | None = None,  # station code(s); None: all stations
+                 columns: list[str] | str | None = None,   # None: all but the features; 'all'; or a list (time, loc are always added)
+                 features: bool = False,                   # also the feature columns feat_0 .. (the classifier's and models' input)
+                ) -> pd.DataFrame:
+        "Magnetometer records: `get('magn', date_start, date_end, location, columns, features)`."
+        return self.get('magn', date_start, date_end, location, columns, features)
 
-# %% ../nbs/20_store.ipynb #4159a25b
-def _file_columns(f: Path, kind: str) -> list[str]:
-    "The columns of a tame month file, from its header (no data read)."
-    with open_hdf(f) as h: return list(read_table_header(h, kind, f)['columns'])
-
-@patch
-def get(self: Provider,
-        kind: str,                            # data type: 'asim', 'magn' or 'ceil'
-        date_start,                           # first time (str, datetime or Timestamp; naive means UTC), inclusive
-        date_end,                             # last time, inclusive; must not be before date_start
-        location: str | list[str] | None = None,  # station code(s); None: all stations
-        columns: list[str] | str | None = None,   # None: all but the features; 'all'; or a list (time, loc are always added)
-        features: bool = False,               # also the feature columns feat_0 .. (the classifier's and models' input)
-       ) -> pd.DataFrame:
-    "Records of `kind` with date_start <= time <= date_end (UTC; naive means UTC) at `location` (None: all)."
-    t0, t1 = utc_timestamp(date_start), utc_timestamp(date_end)
-    if t1 < t0: raise ValueError(f"date_end {t1} is before date_start {t0}")
-    if isinstance(columns, (list, tuple)): columns = list(dict.fromkeys(canonical_column(c) for c in columns))   # old names: a FutureWarning
-    months = months_between(t0, t1)
-    sources = [self._source(kind, m) for m in months]
-    if not any(sources):
-        files = [str(month_file(self.data_path, kind, m)) for m in months]
-        raise FileNotFoundError(f"no {kind} data for {t0:%Y-%m-%d} .. {t1:%Y-%m-%d}: none of {files} exists "
-                                f"(nor TAME's {[m + '.hdf' for m in months]} in {self.data_path})")
-    for m, src in zip(months, sources):
-        if src is None: raise FileNotFoundError(f"missing month file {month_file(self.data_path, kind, m)} (needed for {t0:%Y-%m-%d} .. {t1:%Y-%m-%d})")
-    locs = [location] if isinstance(location, str) else location
-    if locs is not None:
-        known = self.locations(kind)
-        unknown = [l for l in locs if l not in known]
-        if unknown: raise ValueError(f"unknown location(s) {unknown} for {kind}; known: {known}")
-    parts = []
-    for f, legacy in sources:
-        if not legacy:
-            parts.append(read_records(f, kind, t0, t1, locs, _pick_columns(_file_columns(f, kind), columns, features, kind, f))); continue
-        # TAME's fixed format: the whole month, then the rows
-        d = read_legacy_month(f, kind)
-        d = d[(d.time >= t0) & (d.time <= t1) & (d['loc'].isin(locs) if locs is not None else True)]
-        parts.append(d[_pick_columns(list(d.columns), columns, features, kind, f)])
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    for c in df.columns:
-        if df[c].dtype == object: df[c] = df[c].astype('str')
-    return df.sort_values(['time', 'loc'], kind='stable', ignore_index=True)
-
-# %% ../nbs/20_store.ipynb #c9783ead
-def _getter(kind: str, what: str):
-    "`Provider.get` for one data type, as a method `get_<kind>`."
-    def getter(self, date_start, date_end, location=None, columns=None, features=False):
-        return self.get(kind, date_start, date_end, location, columns, features)
-    getter.__name__ = getter.__qualname__ = f'get_{kind}'
-    getter.__doc__ = f"{what} records: `get('{kind}', date_start, date_end, location, columns, features)`."
-    return getter
-
-for _kind, _what in [('asim', 'All-sky image'), ('magn', 'Magnetometer'), ('ceil', 'Ceilometer')]:
-    setattr(Provider, f'get_{_kind}', _getter(_kind, _what))
+    def get_ceil(self,
+                 date_start,                               # first time (str, datetime or Timestamp; naive means UTC), inclusive
+                 date_end,                                 # last time, inclusive; must not be before date_start
+                 location: str | list[str] | None = None,  # station code(s); None: all stations
+                 columns: list[str] | str | None = None,   # None: all but the features; 'all'; or a list (time, loc are always added)
+                 features: bool = False,                   # also the feature columns feat_0 .. (the classifier's and models' input)
+                ) -> pd.DataFrame:
+        "Ceilometer records: `get('ceil', date_start, date_end, location, columns, features)`."
+        return self.get('ceil', date_start, date_end, location, columns, features)
 
 # %% ../nbs/20_store.ipynb #320f94d2
 _KIND_COLUMNS = {k: set(MONTH_COLUMNS[MONTH_COLUMNS.kinds == k].column) for k in DATA_TYPES}   # which data type a column belongs to
@@ -227,7 +243,7 @@ def combine_data_sets(
                       max_dt_s: float | None = None, # largest allowed |time difference|, s (None: MAX_DT_S of the data type of `column`)
                       by: str | None = 'loc',        # match within equal values of this column (None: any)
                       keep_unmatched: bool = False,  # keep rows of `first` with no match (NaN), else drop them
-                      pairs: dict | None = None,     # first's `by` value -> second's (e.g. {'NYA': 'NAL'}, see `partner_code`)
+                      pairs: dict | None = None,     # first's `by` value -> second's (e.g. {'NYA': 'NAL'}, see `tame.camera.partner_code`)
                      ) -> pd.DataFrame:
     "Each row of `first` with the nearest-in-time row of `second` (per location): the columns and `dt_s` (second - first)."
     cols = list(dict.fromkeys(canonical_column(c) for c in ([column] if isinstance(column, str) else list(column))))   # old names: the new ones
