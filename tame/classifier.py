@@ -38,10 +38,12 @@ from .archives import download_oath, extract_7z
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, DataFormatError, atomic_write, classifier_file, get_logger, tame_version
 from .features import FeatureExtractor, calibration_items, check_engine, check_fov
 from .oath import oath_table, read_split
-from .sources import IMAGE_SUFFIXES, check_image_shapes, find_images
+from .config import FieldOfView
+from .imagefiles import IMAGE_SUFFIXES
+from .sources import check_image_shapes, find_images
 from . import synth as _synth
 from .protocols import acc2_from_confusion, confusion2, grouped_splits, night_groups, oath_splits, plot_confusion, tame_splits
-from .sources import read_themis_cdf
+from .imagefiles import read_themis_cdf
 
 # %% auto #0
 __all__ = ['LINEAR_C', 'RBF_C', 'RBF_GAMMA', 'ALLOWED_TYPES', 'MAX_CLASSIFIER_BYTES', 'MAX_ZIP_MEMBERS', 'TAME_CLASSIFIER_NAMES',
@@ -721,7 +723,7 @@ def classify_images(
     if kind == 'raw': check_fov(fov_radius_frac, fov_center_frac)     # before any image is read
     files = image_items(image_file_list)
     self._warn_synthetic()
-    if kind == 'raw' and fov_center_frac is None: check_image_shapes(files, fov_radius_frac)   # one warning per odd shape (not when told where the circle is)
+    if kind == 'raw' and fov_center_frac is None: check_image_shapes(files, FieldOfView(fov_radius_frac))   # one warning per odd shape (not when told where the circle is)
     if batch_size is not None and batch_size != self.engine.batch_size: self.engine.batch_size = int(batch_size)
     feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress,
                                 **({'fov_radius_frac': fov_radius_frac, 'fov_center_frac': fov_center_frac} if kind == 'raw' else {}))

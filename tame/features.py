@@ -33,7 +33,8 @@ from .backbones import DEFAULT_BACKBONE, BackboneSpec, FeatureNet, get_backbone,
 from .core import STATS, DataFormatError, atomic_write, get_logger, rename_old_columns
 from .hdf import read_table, write_table
 from .oath import oath_table, read_green, rotate_image
-from .sources import IMAGE_SUFFIXES, ImageError, find_images, read_image
+from .imagefiles import IMAGE_SUFFIXES, ImageError, read_image
+from .sources import find_images
 
 # %% auto #0
 __all__ = ['ENGINES', 'PRECISIONS', 'DEFAULT_ENGINE', 'FAST_EXTRA', 'fov_mask', 'fov_center', 'check_fov', 'value_histogram',

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .core import CLASS_LABELS, CLASSES, PROB_COLUMNS, DataFormatError, get_logger, night_of, rename_old_columns
 from .camera import SkyMap
-from .sources import read_image
+from .imagefiles import read_image
 
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'PAPER_WIDTH_IN', 'PAPER_FONT_PT', 'PAPER_DPI', 'GALLERIES', 'figure_style', 'plot_class_occurrence',

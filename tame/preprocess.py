@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import socket
 import threading
@@ -25,64 +24,22 @@ from fastcore.basics import patch
 
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .classifier import AsimClassifier, class_probabilities
-from .core import classifier_file, data_dir, get_logger, lock_file, tame_version, utc_times
+from .core import classifier_file, data_dir, deprecated_names, get_logger, lock_file, tame_version, utc_times
 from .features import DEFAULT_ENGINE, FeatureExtractor, ImagePipeline, check_engine, check_fov, engine_settings, fov_center, read_features
 from .hdf import open_hdf, read_table_header
 from .parallel import parallel_map, wait_futures
-from .sources import file_name_regex, find_images, index_files, index_frame, read_iaga2002, read_image_index, read_image_txt, read_pangaea_ceilometer, read_themis_cdf
+from .groundfiles import read_iaga2002, read_image_txt, read_pangaea_ceilometer
+from .sources import ASIM_FILE_RE, index_archive
 from .store import month_file, read_records, write_month, write_records
 
 # %% auto #0
-__all__ = ['ASIM_FILE_RE', 'THEMIS_CDF_RE', 'SETTINGS_KEYS', 'index_archive', 'AsimJob', 'SettingsMismatch', 'file_sha256',
-           'index_sha256', 'asim_settings', 'partition_files', 'process_partition', 'assemble_month', 'loaded_engines',
-           'run_asim_partitions', 'PreProcessor', 'read_table_file']
+__all__ = ['SETTINGS_KEYS', 'AsimJob', 'SettingsMismatch', 'file_sha256', 'index_sha256', 'asim_settings', 'partition_files',
+           'process_partition', 'assemble_month', 'loaded_engines', 'run_asim_partitions', 'PreProcessor',
+           'read_table_file']
 
 # %% ../nbs/50_preprocess.ipynb #8b5fb96b
 _log = get_logger('preprocess')
-# UiO-style names: nya_20101125_200000_5577_cal.png, nya6_20101125_200000_5577.png, ...
-ASIM_FILE_RE = r'(?P<loc>[A-Za-z]{3})[A-Za-z0-9]?_(?P<date>\d{8})_(?P<time>\d{6})_(?P<wavelength>\d{4})'
-THEMIS_CDF_RE = r'thg_l1_as[ft]_(?P<loc>[a-z]{4})_(?P<date>\d{8})'
-
-def index_archive(
-    source,                                 # a directory (searched recursively), a glob pattern, or a list of files
-    pattern: str = ASIM_FILE_RE,            # UiO's regex, or a template / regex of `tame.sources.file_name_regex`
-    root: str | os.PathLike | None = None,  # ids are paths relative to this (None: the directory; full paths otherwise)
-    index: str | os.PathLike | None = None, # an index CSV (file, time, station, wavelength) instead of names; `source` must be None
-) -> pd.DataFrame:                          # time, loc, wavelength_A, file (id), path; attrs['unparsed']
-    "Index raw all-sky files by UTC time, station and wavelength from their names (or an index CSV); THEMIS CDF files frame by frame."
-    import glob
-    if index is not None:
-        if source is not None: raise ValueError('give the images (source) or an index CSV (index=), not both')
-        idx = read_image_index(index).sort_values(['time', 'loc', 'wavelength_A'], kind='stable', ignore_index=True)
-        if idx.attrs.get('unparsed'): _log.warning(f"{len(idx.attrs['unparsed'])} files of {index} not found, e.g. {idx.attrs['unparsed'][0][0]}")
-        return idx
-    if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
-        root = Path(source) if root is None else Path(root)
-        files = find_images(source)
-    elif isinstance(source, str): files = sorted(Path(p) for p in glob.glob(source, recursive=True))
-    else: files = [Path(p) for p in source]
-    rx, rows, unparsed = (re.compile(pattern) if pattern == ASIM_FILE_RE else file_name_regex(pattern)), [], []
-    for p in files:
-        rel = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else str(p)
-        if p.suffix.lower() == '.cdf':
-            m = re.search(THEMIS_CDF_RE, p.name)
-            if not m: unparsed.append((str(p), 'CDF name is not thg_l1_asf_<site>_...')); continue
-            try: times = read_themis_cdf(p)[1]
-            except Exception as e: unparsed.append((str(p), f'unreadable CDF: {e}')); continue
-            rows += [(t, m['loc'].upper(), 0, f'{rel}#{i}', f'{p}#{i}') for i, t in enumerate(times)]   # 0 = white light
-            continue
-        if pattern != ASIM_FILE_RE:                  # the user's template or regex (tame.sources.index_files)
-            one = index_files([p], pattern, root=root)
-            rows += list(one[['time', 'loc', 'wavelength_A', 'file', 'path']].itertuples(index=False, name=None)); unparsed += one.attrs['unparsed']
-            continue
-        m = rx.search(p.name)
-        if not m: unparsed.append((str(p), f'file name does not match {pattern}')); continue
-        try: t = pd.Timestamp(f"{m['date']} {m['time']}", tz='UTC')
-        except ValueError as e: unparsed.append((str(p), f'bad date/time in the name: {e}')); continue
-        rows.append((t, m['loc'].upper(), int(m['wavelength']), rel, str(p)))
-    idx = index_frame(rows, unparsed)
-    if unparsed: _log.warning(f'{len(unparsed)} files not indexed, e.g. {unparsed[0]}')
-    return idx
+__getattr__ = deprecated_names(__name__, {'THEMIS_CDF_RE': 'tame.sources.THEMIS_CDF_RE'})   # index_archive, ASIM_FILE_RE: now in tame.sources
 
 # %% ../nbs/50_preprocess.ipynb #5a1360c7
 @dataclass(frozen=True)

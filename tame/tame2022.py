@@ -17,7 +17,7 @@ import pandas as pd
 
 from .core import STATS, TAME_STATS, DataFormatError, get_logger, rename_old_columns, utc_times
 from .hdf import open_hdf
-from .sources import CBH_CLEAR_M, add_perturbation
+from .groundfiles import CBH_CLEAR_M, add_perturbation
 
 # %% auto #0
 __all__ = ['LEGACY_KEYS', 'FILE_COLUMNS', 'MONTH_RE', 'legacy_keys', 'read_fixed_frame', 'legacy_month', 'read_legacy_month',
