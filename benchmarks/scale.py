@@ -21,7 +21,7 @@ def main():
     import pandas as pd, torch
     from dask.distributed import Client, LocalCluster
     from tame.preprocess import PreProcessor, loaded_engines
-    from tame.classifier import AsimClassifier
+    from tame.classify import AsimClassifier
     from tame.synth import make_asim_archive, make_oath_like
 
     tmp = Path(tempfile.mkdtemp(prefix='tame-scale-'))
