@@ -21,9 +21,9 @@ def main():
     import pandas as pd, torch
     from dask.distributed import Client, LocalCluster
     from tame.preprocess import PreProcessor, loaded_engines
-    from tame.classifier import AsimClassifier
+    from tame.classify import AsimClassifier
     from tame.synth import make_oath_like
-from tame.synth_archive import make_asim_archive
+    from tame.synth_archive import make_asim_archive
 
     tmp = Path(tempfile.mkdtemp(prefix='tame-scale-'))
     AsimClassifier.from_oath(make_oath_like(tmp / 'oath', 10, seed=0, progress=False), torch_path=tmp / 'torch', C=0.01, progress=False)

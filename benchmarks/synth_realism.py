@@ -38,7 +38,8 @@ def main():
     import warnings; warnings.filterwarnings('ignore')
     from tame.backbones import DEFAULT_BACKBONE
     from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, feature_cache_file
-    from tame.classifier import AsimClassifier, svm_pipeline
+    from tame.classify import AsimClassifier
+    from tame.svm import svm_pipeline
     from tame.core import CLASSES
     from tame.features import read_features
     from tame.oath import oath_table, read_classifications

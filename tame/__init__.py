@@ -18,7 +18,7 @@ import importlib.util as _util
 import sys as _sys
 import warnings as _warnings
 
-_LAZY = {'AsimClassifier': 'tame.classifier', 'AsimDataSet': 'tame.features', 'FeatureExtractor': 'tame.features',
+_LAZY = {'AsimClassifier': 'tame.classify', 'AsimDataSet': 'tame.features', 'FeatureExtractor': 'tame.features',
          'OathDataSet': 'tame.features', 'PreProcessor': 'tame.preprocess', 'Provider': 'tame.store', 'combine_data_sets': 'tame.store',
          'DataAnalyzer': 'tame.analysis', 'convert_tame': 'tame.convert'}
 
@@ -28,7 +28,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
 
 _MODULES = ('core', 'parallel', 'hdf', 'synth', 'oath', 'archives', 'sources', 'tame2022', 'store', 'backbones', 'features',
-            'protocols', 'benchmark', 'classifier', 'preprocess', 'convert', 'analysis', 'cli')
+            'protocols', 'benchmark', 'svm', 'clffile', 'classify', 'train', 'preprocess', 'convert', 'analysis', 'cli')
 
 def __dir__():
     "`dir(tame)`: the lazy public names and the modules, next to what is already loaded (PEP 562)."

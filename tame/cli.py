@@ -63,7 +63,8 @@ def _cmd_demo(
     # the embedded pretrained backbone, the benchmark against its random-weight control, the SVM classifier
     from tame.backbones import DEFAULT_BACKBONE
     from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, feature_cache_file, plot_accuracy_runtime
-    from tame.classifier import AsimClassifier, plot_svm_summary, svm_hyper_parameters
+    from tame.classify import AsimClassifier
+    from tame.svm import plot_svm_summary, svm_hyper_parameters
     import matplotlib.pyplot as plt
     bench_csv = out / 'tables' / 'network_benchmark.csv'
     bench = evaluate_networks(oath, [DEFAULT_BACKBONE, DEFAULT_BACKBONE + CONTROL_SUFFIX], cache_dir=out / 'features', out_csv=bench_csv,
@@ -213,7 +214,8 @@ def _cmd_train(
         args,  # parsed `tame train` options: oath_dir, download, torch_path, out, overwrite, backbone, C (None: grid search)
        ) -> int:
     "Build the classifier from an OATH tree (features, linear SVM grid search, calibrated fit) and store it; never overwrites unasked."
-    from tame.classifier import AsimClassifier
+    from tame.classify import AsimClassifier
+    from tame.config import EngineConfig
     from tame.core import classifier_file
     if args.oath_dir is None and not args.download: raise ValueError('give OATH_DIR, or --download to fetch the OATH set first')
     dest = Path(args.out) if args.out else classifier_file(args.torch_path)
@@ -223,7 +225,7 @@ def _cmd_train(
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix='.tame-train-', dir=dest.parent))   # from_oath writes <torch_path>/oath_clf.tame
     try:
-        clf = AsimClassifier.from_oath(args.oath_dir, download=args.download, torch_path=work, backbone=args.backbone, C=args.C,
+        clf = AsimClassifier.from_oath(args.oath_dir, download=args.download, torch_path=work, engine=EngineConfig(backbone=args.backbone), C=args.C,
                                        progress=getattr(args, 'progress', False))
         if dest.exists() and not args.overwrite: raise refuse()
         os.replace(clf.model_file, dest)
@@ -238,7 +240,8 @@ def _cmd_classify(
         args,  # parsed `tame classify` options: paths, model, torch_path, kind, batch_size, out
        ) -> int:
     "Classify image files with a stored classifier; writes a CSV."
-    from tame.classifier import AsimClassifier, image_items
+    from tame.classify import AsimClassifier, image_items
+    from tame.config import EngineConfig, FieldOfView
     from tame.preprocess import ASIM_FILE_RE, index_archive
     _check_image_source(args, args.paths, 'image paths (files, folders, patterns)')
     if args.index:
@@ -247,9 +250,9 @@ def _cmd_classify(
     else:
         files = [f for a in args.paths for f in image_items(a)]    # files, folders (every format read_image reads), patterns
         idx = index_archive(sorted({f.split('#')[0] for f in files}), pattern=args.file_pattern or ASIM_FILE_RE)
-    clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, batch_size=args.batch_size, **_engine_kw(args))
-    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False), fov_radius_frac=args.fov_radius_frac,
-                              fov_center_frac=args.fov_centre_frac)
+    clf = AsimClassifier(torch_path=args.torch_path, model_file=args.model, engine=EngineConfig(batch_size=args.batch_size, **_engine_kw(args)))
+    res = clf.classify_images(files, kind=args.kind, progress=getattr(args, 'progress', False),
+                              fov=FieldOfView(args.fov_radius_frac, args.fov_centre_frac))
     when = idx[['path', 'time', 'loc', 'wavelength_A']].rename(columns={'path': 'file'}).drop_duplicates('file')
     res = res.merge(when, on='file', how='left')
     res = res[['file', 'time', 'loc', 'wavelength_A'] + [c for c in res.columns if c not in ('file', 'time', 'loc', 'wavelength_A')]]
@@ -327,7 +330,7 @@ def _cmd_convert_tame(
        ) -> int:
     "TAME's published monthly files (folders, YYYYMM.hdf files or .7z bundles) to tame's layout."
     from tame.convert import convert_tame
-    from tame.classifier import AsimClassifier
+    from tame.classify import AsimClassifier
     clf = None
     if args.classifier:
         clf = AsimClassifier.from_tame_pickle(args.classifier, trust=args.trust_pickle, torch_path=args.torch_path, overwrite=args.overwrite)
@@ -549,7 +552,7 @@ def _add_preprocess(sub):
 # %% ../nbs/90_cli.ipynb #6569c0b8
 _INPUT_ERRORS = ((ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile, tarfile.TarError, pickle.UnpicklingError),
                  # (module, class): counted only when the module is loaded (else nothing can have raised it)
-                 [('tame.archives', 'DownloadError'), ('tame.classifier', 'ClassifierFileError'),
+                 [('tame.archives', 'DownloadError'), ('tame.clffile', 'ClassifierFileError'),
                   ('tables.exceptions', 'HDF5ExtError'), ('py7zr.exceptions', 'ArchiveError')])
 
 def is_input_error(

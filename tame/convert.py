@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .archives import extract_7z
-from .classifier import AsimClassifier, class_probabilities
+from .classify import AsimClassifier, class_probabilities
 from .core import DataFormatError, get_logger
 from .store import month_file, write_month
 from .tame2022 import MONTH_RE, legacy_keys, legacy_month, read_legacy_month

@@ -23,7 +23,7 @@ import pandas as pd
 from fastcore.basics import patch
 
 from .backbones import DEFAULT_BACKBONE, get_backbone
-from .classifier import AsimClassifier, class_probabilities
+from .classify import AsimClassifier, class_probabilities
 from .core import classifier_file, data_dir, deprecated_names, get_logger, lock_file, tame_version, utc_times
 from .features import DEFAULT_ENGINE, FeatureExtractor, ImagePipeline, check_engine, check_fov, engine_settings, fov_center, read_features
 from .hdf import open_hdf, read_table_header
