@@ -45,10 +45,10 @@ class DataAnalyzer:
         return location if location in self.provider.locations(kind) else partner_code(location, kind, self.stations)
 
     def _images(self, start, end, location, wavelength):
-        "The usable image records of one wavelength, with their features; an error when there are none."
+        "The usable image records of one wavelength (None: of every wavelength), with their features; an error when there are none."
         a = self.provider.get_asim(start, end, location, features=True)
-        a = a[(a.wavelength_A == wavelength) & (a.status == 'ok')]
-        if a.empty: raise ValueError(f'no usable {wavelength} Å images at {location} between {start} and {end}')
+        a = a[((a.wavelength_A == wavelength) if wavelength is not None else True) & (a.status == 'ok')]
+        if a.empty: raise ValueError(f'no usable {"" if wavelength is None else f"{wavelength} Å "}images at {location} between {start} and {end}')
         return a
 
     def _magn(self, start, end, mloc, location, pad_days=0.0):
@@ -81,9 +81,9 @@ class DataAnalyzer:
                       start,                    # first time (str or Timestamp; naive means UTC)
                       end,                      # last time, inclusive
                       location: str,            # station code
-                      wavelength: int = 5577,   # wavelength of the images used, Å
+                      wavelength: int | None = 5577,   # wavelength of the images used, Å (None: every wavelength, as TAME)
                      ) -> pd.DataFrame:
-        "Images joined as TAME did: with the nearest ceilometer record (cbh_m, cloud), then with X_nT, Y_nT, Z_nT within 60 s."
+        "Images joined as TAME did: with the nearest ceilometer record of the same UTC day (cbh_m, cloud), then likewise with X_nT, Y_nT, Z_nT."
         a = self._images(start, end, location, wavelength)
         c = self.provider.get_ceil(start, end, self._partner(location, 'ceil'))
         mloc = self._partner(location, 'magn')

@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from .core import CLASSES
 from .store import combine_data_sets
 from .figures import _n_labels, _save
+from .disturbance import RECIPES, same_day_join
 
 # %% auto #0
 __all__ = ['NO_CLOUD_BASE_BINS', 'CEIL_STATES', 'STATE_COLORS', 'cloud_vs_ceilometer', 'plot_cloud_filter', 'CloudROC',
@@ -27,10 +28,13 @@ def cloud_vs_ceilometer(
         ceil: pd.DataFrame,        # ceilometer records: time, loc, cbh_m, cloud ('cloud', 'clear', 'missing'; see tame.sources)
         max_dt_s: float = 300,     # largest time difference image - ceilometer record, s
         bins_m=(0, 500, 1000, 2000, 3000, 4500, 6000, 8000),  # cloud-base bin edges, m (bases outside them: NaN bin)
+        recipe: str = 'tame',      # 'tame' (nearest record within max_dt_s) or 'tame2022' (nearest of the same UTC day, as TAME)
        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Images joined with the cloud base; and the fraction predicted cloudy per cloud-base bin, 'no cloud', 'no measurement' and 'no record'."
+    if recipe not in RECIPES: raise ValueError(f'recipe must be one of {RECIPES}, got {recipe!r}')
     cols = ['time', 'loc', 'class6'] + (['prob_cloudy'] if 'prob_cloudy' in asim else [])
-    j = combine_data_sets(asim[cols], ceil, ['cbh_m', 'cloud'], max_dt_s=max_dt_s, keep_unmatched=True)
+    j = (same_day_join(asim[cols], ceil, ['cbh_m', 'cloud'], keep_unmatched=True) if recipe == 'tame2022' else
+         combine_data_sets(asim[cols], ceil, ['cbh_m', 'cloud'], max_dt_s=max_dt_s, keep_unmatched=True))
     j['cloud'] = j['cloud'].where(j['cloud'].notna(), 'no record').astype(object)
     j['pred_cloudy'] = j['class6'] == CLASSES.index('cloudy')
     labels = [f'{a}-{b}' for a, b in zip(bins_m[:-1], bins_m[1:])]
@@ -72,31 +76,38 @@ class CloudROC:
     thresholds: np.ndarray           # P(cloudy) thresholds (score >= threshold: called cloudy)
     auc: float                       # area under the ROC curve
     threshold: float                 # chosen threshold (Youden's J)
-    counts: dict = field(default_factory=dict)    # positives, negatives, left out, and TP, FP, FN, TN at `threshold`
+    counts: dict = field(default_factory=dict)    # positives, negatives, blanks, no record, and TP, FP, FN, TN at `threshold`
     points: pd.DataFrame | None = None            # TAME's operating points: TPR nearest 0.95, FPR nearest 0.05, Youden
+    recipe: str = 'tame'                          # 'tame' (blanks left out) or 'tame2022' (blanks as low cloud, as TAME)
 
 # %% ../nbs/62_clouds.ipynb #dfbf8c23
 def cloud_roc(
         j: pd.DataFrame,                # images joined with the ceilometer (cloud_vs_ceilometer), with prob_cloudy
         cbh_threshold_m: float = 2000,  # a cloud base below this is a positive, m
+        recipe: str = 'tame',           # 'tame': records without a measurement left out; 'tame2022': counted as low cloud (TAME)
        ) -> CloudROC:
-    "ROC, AUC and Youden threshold of P(cloudy) against 'cloud base below cbh_threshold_m'; no measurement / no record left out."
+    "ROC, AUC and Youden threshold of P(cloudy) against 'cloud base below cbh_threshold_m'; blanks left out (or low cloud, as TAME), no record left out."
+    if recipe not in RECIPES: raise ValueError(f'recipe must be one of {RECIPES}, got {recipe!r}')
     if 'prob_cloudy' not in j or j['prob_cloudy'].notna().sum() == 0: raise ValueError('no prob_cloudy column with values: the classifier gave no probabilities')
-    known = j['cloud'].isin(['cloud', 'clear']) & j['prob_cloudy'].notna()
-    truth = ((j['cloud'] == 'cloud') & (j['cbh_m'] < cbh_threshold_m))[known].to_numpy()
+    scored = ['cloud', 'clear'] + (['missing'] if recipe == 'tame2022' else [])
+    known = j['cloud'].isin(scored) & j['prob_cloudy'].notna()
+    high = (j['cloud'] == 'clear') | ((j['cloud'] == 'cloud') & (j['cbh_m'] >= cbh_threshold_m))   # TAME: CBH >= 2000 (32767: no cloud)
+    truth = (~high)[known].to_numpy()
     score = j.loc[known, 'prob_cloudy'].to_numpy(float)
     if truth.all() or not truth.any(): raise ValueError(f'need images with and without a cloud base below {cbh_threshold_m} m, got {int(truth.sum())} of {len(truth)}')
     fpr, tpr, thr = roc_curve(truth, score)
     k = int(np.argmax(tpr - fpr)); t = float(thr[k])
     called = score >= t
+    missing = int((j['cloud'] == 'missing').sum())
     counts = dict(positives=int(truth.sum()), negatives=int((~truth).sum()),
-                  no_measurement=int((j['cloud'] == 'missing').sum()), no_record=int((j['cloud'] == 'no record').sum()),
+                  no_measurement=0 if recipe == 'tame2022' else missing, blank_as_low_cloud=missing if recipe == 'tame2022' else 0,
+                  no_record=int((j['cloud'] == 'no record').sum()),
                   tp=int((called & truth).sum()), fp=int((called & ~truth).sum()), fn=int((~called & truth).sum()), tn=int((~called & ~truth).sum()))
     pts = [(name, i) for name, i in (('TPR nearest 0.95', int(np.argmin(np.abs(tpr - 0.95)))), ('FPR nearest 0.05', int(np.argmin(np.abs(fpr - 0.05)))), ("Youden's J", k))]
     points = pd.DataFrame([dict(point=nm, threshold=float(thr[i]), fpr=fpr[i], tpr=tpr[i]) for nm, i in pts]).set_index('point')
-    return CloudROC(fpr, tpr, thr, float(roc_auc_score(truth, score)), t, counts, points)
+    return CloudROC(fpr, tpr, thr, float(roc_auc_score(truth, score)), t, counts, points, recipe)
 
-# %% ../nbs/62_clouds.ipynb #91f24a20
+# %% ../nbs/62_clouds.ipynb #ba3c923c
 def plot_cloud_roc(
         roc: CloudROC,         # from cloud_roc
         station: str = '',     # station code, for titles and the file name
@@ -111,8 +122,9 @@ def plot_cloud_roc(
     for (nm, r), mk in zip(roc.points.iterrows(), ('s', 'D', 'o')):
         axs[0].plot(r.fpr, r.tpr, mk, ms=6, label=f'{nm}: P ≥ {r.threshold:.2f} (FPR {r.fpr:.2f}, TPR {r.tpr:.2f})')
     axs[0].set_xlabel('false-positive rate'); axs[0].set_ylabel('true-positive rate'); axs[0].legend(fontsize=7, loc='lower right')
-    axs[0].set_title(f'{station}: ROC of P(cloudy) vs cloud base < {cbh_threshold_m:g} m '
-                     f'({c["positives"]} pos., {c["negatives"]} neg.; {c["no_measurement"]} no measurement, {c["no_record"]} no record left out)', fontsize=9)
+    blanks = (f'{c["blank_as_low_cloud"]} blanks counted as low cloud (TAME), {c["no_record"]} no record left out' if roc.recipe == 'tame2022' else
+              f'{c["no_measurement"]} no measurement, {c["no_record"]} no record left out')
+    axs[0].set_title(f'{station}: ROC of P(cloudy) vs cloud base < {cbh_threshold_m:g} m ({c["positives"]} pos., {c["negatives"]} neg.; {blanks})', fontsize=9)
     th = np.clip(roc.thresholds, 0, 1)
     axs[1].plot(th, roc.tpr, 'C0', label='true-positive rate'); axs[1].plot(th, roc.fpr, 'C3', label='false-positive rate')
     axs[1].axvline(roc.threshold, color='k', lw=0.7, ls=':', label=f'chosen {roc.threshold:.2f}: TP {c["tp"]}, FP {c["fp"]}, FN {c["fn"]}, TN {c["tn"]}')

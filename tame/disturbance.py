@@ -13,27 +13,41 @@ import pandas as pd
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
+from scipy.signal import savgol_filter
 from sklearn.preprocessing import FunctionTransformer, PolynomialFeatures, StandardScaler, scale
 
-from .core import STATS, canonical_column, get_logger, night_of, rename_old_columns
+from .core import STATS, canonical_column, get_logger, night_of, rename_old_columns, utc_times, warn_deprecated
 from .store import combine_data_sets
 from .figures import _date_axis, _save
 
 _log = get_logger('disturbance')
 
 # %% auto #0
-__all__ = ['BRIGHTNESS', 'RECIPES', 'TAME2022_MAGN_FEATURES', 'running_dh', 'DisturbanceModel', 'persistence', 'fit_disturbance',
-           'tame2022_selection', 'tame2022_split', 'fit_disturbance_tame2022', 'disturbance_scores',
-           'compare_disturbance', 'disturbance_join', 'tame2022_join', 'plot_disturbance',
-           'plot_disturbance_comparison']
+__all__ = ['DH_RUNNING', 'BRIGHTNESS', 'RECIPES', 'TAME2022_MAGN_FEATURES', 'running_dh', 'DisturbanceModel', 'persistence',
+           'fit_disturbance', 'tame2022_selection', 'tame2022_split', 'tame2022_printed_r2', 'fit_disturbance_tame2022',
+           'disturbance_scores', 'compare_disturbance', 'disturbance_join', 'same_day_join', 'tame2022_join',
+           'plot_disturbance', 'plot_disturbance_comparison']
 
 # %% ../nbs/61_disturbance.ipynb #2d6e5d9c
+DH_RUNNING = 'dH_running_nT'   # running_dh's perturbation (nT); 'dH_nT' is the month files' (H minus its UTC-day median)
+
+class _RunningDHFrame(pd.DataFrame):
+    "A table holding running_dh's `dH_running_nT`: its 0.2 name `dH_nT` still answers (FutureWarning) unless the table has the files' `dH_nT`."
+    @property
+    def _constructor(self): return _RunningDHFrame
+    def _old_name(self, key) -> bool:
+        if not (isinstance(key, str) and key == 'dH_nT' and DH_RUNNING in self.columns and 'dH_nT' not in self.columns): return False
+        warn_deprecated("column 'dH_nT' for running_dh's perturbation", f"'{DH_RUNNING}' ('dH_nT' is the month files' H minus its UTC-day median)")
+        return True
+    def __getitem__(self, key): return super().__getitem__(DH_RUNNING if self._old_name(key) else key)
+    def __getattr__(self, name): return super().__getattr__(DH_RUNNING if self._old_name(name) else name)
+
 def running_dh(
         magn: pd.DataFrame,          # magnetometer records of one station: time, X_nT, Y_nT
         window_days: float = 3,      # width of the centred running median, days
         min_hours: int = 12,         # fewest hourly medians inside a window for a baseline value (else NaN)
-       ) -> pd.DataFrame:            # time, H_nT, baseline_nT, dH_nT (nT), one row per record with X and Y
-    "dH = H - B with B the centred running median over `window_days` of the hourly medians of H = sqrt(X²+Y²)."
+       ) -> pd.DataFrame:            # time, H_nT, baseline_nT, dH_running_nT (nT), one row per record with X and Y
+    "dH_running = H - B with B the centred running median over `window_days` of the hourly medians of H = sqrt(X²+Y²) (substorm scale)."
     m = rename_old_columns(magn).dropna(subset=['X_nT', 'Y_nT']).sort_values('time', kind='stable')
     if m.empty: raise ValueError('no magnetometer record with both X_nT and Y_nT')
     h = pd.Series(np.hypot(m['X_nT'].to_numpy(float), m['Y_nT'].to_numpy(float)), index=pd.DatetimeIndex(m['time']))
@@ -42,15 +56,15 @@ def running_dh(
     t = lambda idx: (idx - pd.Timestamp('2000-01-01', tz='UTC')).total_seconds().to_numpy()   # noqa: E731
     if base.empty: raise ValueError(f'fewer than {min_hours} hours of magnetometer data: no running baseline')
     b = np.interp(t(h.index), t(base.index + pd.Timedelta('30min')), base.to_numpy())
-    return pd.DataFrame(dict(time=m['time'].to_numpy(), H_nT=h.to_numpy(), baseline_nT=b, dH_nT=h.to_numpy() - b))
+    return _RunningDHFrame(dict(time=m['time'].to_numpy(), H_nT=h.to_numpy(), baseline_nT=b, **{DH_RUNNING: h.to_numpy() - b}))
 
-# %% ../nbs/61_disturbance.ipynb #406d5f0b
+# %% ../nbs/61_disturbance.ipynb #12ba9e24
 BRIGHTNESS = ['img_mean', 'img_median', 'img_max']
 RECIPES = ('tame', 'tame2022')
 TAME2022_MAGN_FEATURES = [625, 970, 314, 859, 697, 596, 807, 735, 775, 226, 294, 678, 254, 878, 706, 319, 309, 212,
                           142, 356, 470, 713, 364, 381, 631, 645, 663, 518, 595, 949]   # TAME's `optimal_inds` (logit ids)
 
-@dataclass
+@dataclass(repr=False)
 class DisturbanceModel:
     "Ridge model from image features to a magnetic perturbation (nT) at one station, with its held-out predictions."
     columns: list                                 # feature columns used
@@ -58,8 +72,17 @@ class DisturbanceModel:
     cv: pd.DataFrame | None = None                # per held-out part: n, R², correlation (model and brightness baseline)
     held_out: pd.DataFrame | None = None          # time, night, measured_nT, predicted_nT, baseline_nT, persistence_nT
     recipe: str = 'tame'                          # 'tame' (nights held out) or 'tame2022' (TAME's set-up)
-    target: str = 'dH_nT'                         # what is predicted, nT
+    target: str = 'dH_running_nT'                 # what is predicted, nT
     n_rows: int = 0                               # rows used (training and test)
+    wavelengths: tuple = ()                       # wavelengths of the images in the rows, Å (empty: not known)
+    notes: str = ''                               # what a reader of the scores must know (few rows, TAME's search not run, ...)
+
+    def __repr__(self) -> str:
+        h = self.held_out
+        r2 = 1 - ((h.measured_nT - h.predicted_nT) ** 2).sum() / ((h.measured_nT - h.measured_nT.mean()) ** 2).sum() if h is not None and len(h) > 1 else float('nan')
+        wl = f", wavelengths {', '.join(f'{w} Å' for w in self.wavelengths)}" if self.wavelengths else ''
+        return (f"DisturbanceModel({self.recipe}: {self.target}, {self.n_rows} rows, {0 if h is None else len(h)} held out, "
+                f"held-out R² {r2:.3f}{wl}" + (f"; {self.notes}" if self.notes else '') + ')')
 
     def predict(self,
                 features: pd.DataFrame | np.ndarray,  # rows with the model's `columns`, or an array of them in that order
@@ -85,16 +108,34 @@ def persistence(
     return np.where(ok, prev, np.nan)
 
 # %% ../nbs/61_disturbance.ipynb #eb9d5cad
+def _dh_target(
+        data: pd.DataFrame,        # rows
+        target: str | None,        # asked-for column (None: the dH column the rows hold)
+       ) -> str:                   # the column to use
+    "The dH column to predict: `dH_running_nT` when the rows hold it, else the files' `dH_nT`; 0.2's `dH_nT` for the running one warns."
+    if target is None: return DH_RUNNING if DH_RUNNING in data.columns else 'dH_nT'
+    target = canonical_column(target)
+    if target == 'dH_nT' and 'dH_nT' not in data.columns and DH_RUNNING in data.columns:
+        warn_deprecated("target='dH_nT' for running_dh's perturbation", f"target='{DH_RUNNING}' ('dH_nT' is the month files' H minus its UTC-day median)")
+        return DH_RUNNING
+    if target not in data.columns: raise KeyError(f'no column {target!r} to predict (the rows hold {sorted(c for c in data.columns if not c.startswith("feat_"))})')
+    return target
+
+def _wavelengths(d: pd.DataFrame) -> tuple:
+    "The wavelengths (Å) of the image rows, when they carry them."
+    return tuple(int(w) for w in sorted(d['wavelength_A'].dropna().unique())) if 'wavelength_A' in d.columns else ()
+
 def fit_disturbance(
-                    data: pd.DataFrame,                 # rows: image features, STATS, dH_nT, time (from DataAnalyzer.disturbance_data)
+                    data: pd.DataFrame,                 # rows: image features, STATS, dH_running_nT (or dH_nT), time (DataAnalyzer.disturbance_data)
                     feature_columns: list | None = None,  # default: feat_* and the nine STATS
                     n_splits: int | None = None,          # held-out-night folds (default: one per night, at most 5)
-                    target: str = 'dH_nT',                # column to predict, nT
+                    target: str | None = None,            # column to predict, nT (None: dH_running_nT when present, else dH_nT)
                     max_gap_s: float = 1800,              # persistence: the previous image at most this far back, s
                    ) -> DisturbanceModel:
     "tame's disturbance model, evaluated on held-out nights against the brightness-only baseline and persistence."
     if data.empty: raise ValueError('no rows: no image time has a magnetometer value within the allowed time difference')
-    d = rename_old_columns(data).dropna(subset=[target]).sort_values('time', kind='stable', ignore_index=True)
+    target = _dh_target(data, target)
+    d = rename_old_columns(pd.DataFrame(data)).dropna(subset=[target]).sort_values('time', kind='stable', ignore_index=True)
     cols = [canonical_column(c) for c in feature_columns] if feature_columns else [c for c in d.columns if c.startswith('feat_')] + list(STATS)
     d = d.dropna(subset=cols).reset_index(drop=True)
     nights = night_of(d['time']).to_numpy()
@@ -111,7 +152,7 @@ def fit_disturbance(
         held.append(pd.DataFrame({'time': d['time'].to_numpy()[te], 'night': nights[te], 'measured_nT': y[te], 'predicted_nT': p,
                                   'baseline_nT': b, 'persistence_nT': pers[te]}))
     return DisturbanceModel(cols, _ridge().fit(X, y), pd.DataFrame(rows), pd.concat(held).sort_values('time', ignore_index=True),
-                            'tame', target, len(d))
+                            'tame', target, len(d), _wavelengths(d))
 
 # %% ../nbs/61_disturbance.ipynb #ec604399
 def tame2022_selection(
@@ -154,50 +195,75 @@ def _scale_rows(X: np.ndarray) -> np.ndarray:
 def _tame2022_pipeline(degree):
     return Pipeline([('poly', PolynomialFeatures(degree)), ('rows', FunctionTransformer(_scale_rows)), ('ridge', Ridge(alpha=1))])
 
+# %% ../nbs/61_disturbance.ipynb #fcf7696c
+def tame2022_printed_r2(
+        measured: np.ndarray,   # test-block target values in time order, nT
+        predicted: np.ndarray,  # the model's predictions for them, nT
+        n: int = 51,            # TAME's Savitzky-Golay window, rows (its first and last n // 2 test rows are not scored)
+       ) -> tuple[float, float]:  # R² as TAME printed it: of the predictions, of the filtered predictions (NaN: too few rows)
+    "R² as TAME's `plot_part` printed it: test rows n//2 .. len - n//2 only, raw and after `savgol_filter(predicted, n, 5)`."
+    y, p = np.asarray(measured, float), np.asarray(predicted, float)
+    inner = slice(n // 2, len(y) - n // 2)
+    if len(y[inner]) < 2 or np.ptp(y[inner]) == 0: return np.nan, np.nan
+    def r2(q): return float(1 - ((y[inner] - q[inner]) ** 2).sum() / ((y[inner] - y[inner].mean()) ** 2).sum())
+    return r2(p), (r2(savgol_filter(p, n, 5)) if len(p) >= n else np.nan)
+
+# %% ../nbs/61_disturbance.ipynb #349e8420
 def fit_disturbance_tame2022(
         data: pd.DataFrame,                   # image records with feat_*, STATS, class6, cbh_m, X_nT, Y_nT, Z_nT (DataAnalyzer.tame2022_data)
         component: str = 'X',                 # 'X', 'Y', 'Z' or 'H' (sqrt(X²+Y²)), nT, minus its mean ('X_nT' .. also accepted)
         feature_columns: list | None = None,  # default: all feat_* (TAME: all 1000 logits, or TAME2022_MAGN_FEATURES)
         degree: int = 1,                      # polynomial degree of the inputs (TAME: 1, 2, 3; 5 for 10 logits)
-        split: np.ndarray | None = None,      # training row indices (None: tame2022_split of the target)
+        split: np.ndarray | None = None,      # training row indices (None: tame2022_split of the target named by split_from)
         max_gap_s: float = 1800,              # persistence: the previous selected image at most this far back, s
+        split_from: str = 'X',                # whose block trains: 'X' (TAME: found for X, saved, reused for Y, Z, H) or 'own' (the component's own)
        ) -> DisturbanceModel:
-    "TAME's disturbance model: Ridge(alpha=1) on row-scaled polynomial logits, TAME's rows and 70 % block; scored on the rest."
+    "TAME's disturbance model: Ridge(alpha=1) on row-scaled polynomial logits, TAME's rows and 70 % block (found for X); scored on the rest."
     component = component.removesuffix('_nT') if isinstance(component, str) else component
     if component not in ('X', 'Y', 'Z', 'H'): raise ValueError(f"component must be 'X', 'Y', 'Z' or 'H', got {component!r}")
-    d = tame2022_selection(rename_old_columns(data))
+    if split_from not in ('X', 'own'): raise ValueError(f"split_from must be 'X' (TAME's) or 'own', got {split_from!r}")
+    d = tame2022_selection(rename_old_columns(pd.DataFrame(data)))
     cols = [canonical_column(c) for c in feature_columns] if feature_columns else [c for c in d.columns if c.startswith('feat_')]
     d = d.dropna(subset=cols + BRIGHTNESS + ['X_nT', 'Y_nT', 'Z_nT']).reset_index(drop=True)
     if len(d) < 10: raise ValueError(f'TAME recipe: {len(d)} rows predicted aurora with a cloud base >= 2000 m and a magnetometer value; need 10')
-    y = (np.hypot(d['X_nT'], d['Y_nT']) if component == 'H' else d[f'{component}_nT']).to_numpy(float)
-    y = y - y.mean()
-    tr = tame2022_split(y) if split is None else np.asarray(split)
+    def target(c): return (np.hypot(d['X_nT'], d['Y_nT']) if c == 'H' else d[f'{c}_nT']).to_numpy(float)
+    y = target(component); y = y - y.mean()
+    by = target('X' if split_from == 'X' else component)
+    tr = tame2022_split(by - by.mean()) if split is None else np.asarray(split)
     te = np.setdiff1d(np.arange(len(d)), tr)
     X, Xb = d[cols].to_numpy(), d[BRIGHTNESS].to_numpy()
     pipe = _tame2022_pipeline(degree).fit(X[tr], y[tr])
     p, b = pipe.predict(X[te]), _tame2022_pipeline(degree).fit(Xb[tr], y[tr]).predict(Xb[te])
     pers = persistence(d['time'], y, max_gap_s)[te]
     def r2(q): return 1 - ((y[te] - q) ** 2).sum() / ((y[te] - y[te].mean()) ** 2).sum()
+    printed, filtered = tame2022_printed_r2(y[te], p)
     cv = pd.DataFrame([dict(nights='test block', n=len(te), r2_model=r2(p), r2_brightness=r2(b),
-                            corr_model=np.corrcoef(y[te], p)[0, 1], corr_brightness=np.corrcoef(y[te], b)[0, 1])])
+                            corr_model=np.corrcoef(y[te], p)[0, 1], corr_brightness=np.corrcoef(y[te], b)[0, 1],
+                            r2_tame_printed=printed, r2_tame_filtered=filtered)])
     held = pd.DataFrame({'time': d['time'].to_numpy()[te], 'night': night_of(d['time']).to_numpy()[te], 'measured_nT': y[te],
                          'predicted_nT': p, 'baseline_nT': b, 'persistence_nT': pers})
-    return DisturbanceModel(cols, pipe, cv, held, 'tame2022', f'{component} - mean', len(d))
+    notes = []
+    if split is None and len(d) < 100: notes.append(f"{len(d)} rows: with fewer than 100, TAME's block search does not run and its first {len(tr)} rows train")
+    if np.isnan(printed): notes.append(f'{len(te)} test rows: too few for the R² TAME printed (rows 25 .. n-25)')
+    return DisturbanceModel(cols, pipe, cv, held, 'tame2022', f'{component} - mean', len(d), _wavelengths(d), '; '.join(notes))
 
 # %% ../nbs/61_disturbance.ipynb #d6f68e7c
 def disturbance_scores(
         model: DisturbanceModel,   # a fitted model (either recipe)
-       ) -> dict:                  # recipe, target, rows, test rows, R² and skill scores (pooled over all held-out rows)
-    "Pooled held-out R² of the model, the brightness-only baseline and persistence, and the model's skill (1 - MSE/MSE_ref) against both."
+       ) -> dict:                  # recipe, target, rows, test rows, R² and skill scores (pooled over all held-out rows), TAME's printed R², notes
+    "Pooled held-out R² of the model, the brightness-only baseline and persistence, the model's skill (1 - MSE/MSE_ref) against both; R² as TAME printed it."
     h = model.held_out
     mse = lambda q, rows: float(((h.measured_nT[rows] - h[f'{q}_nT'][rows]) ** 2).mean())   # noqa: E731
     var = lambda rows: float(((h.measured_nT[rows] - h.measured_nT[rows].mean()) ** 2).mean())   # noqa: E731
     allr, pr = np.ones(len(h), bool), h.persistence_nT.notna().to_numpy()
+    def skill(m, ref): return 1 - m / ref if ref > 0 else (0.0 if m == 0 else -np.inf)   # a perfect reference: no skill possible
     return dict(recipe=model.recipe, target=model.target, rows=model.n_rows, test_rows=len(h),
                 r2_model=1 - mse('predicted', allr) / var(allr), r2_brightness=1 - mse('baseline', allr) / var(allr),
                 r2_persistence=(1 - mse('persistence', pr) / var(pr)) if pr.sum() > 1 else np.nan, persistence_rows=int(pr.sum()),
-                skill_vs_brightness=1 - mse('predicted', allr) / mse('baseline', allr),
-                skill_vs_persistence=(1 - mse('predicted', pr) / mse('persistence', pr)) if pr.sum() > 1 else np.nan)
+                skill_vs_brightness=skill(mse('predicted', allr), mse('baseline', allr)),
+                skill_vs_persistence=skill(mse('predicted', pr), mse('persistence', pr)) if pr.sum() > 1 else np.nan,
+                r2_tame_printed=float(model.cv['r2_tame_printed'].iloc[0]) if 'r2_tame_printed' in model.cv else np.nan,
+                wavelengths=', '.join(map(str, model.wavelengths)) or 'not known', notes=model.notes)
 
 def compare_disturbance(
         models: dict,       # name -> fitted DisturbanceModel
@@ -210,18 +276,47 @@ def compare_disturbance(
             if r[f'skill_vs_{ref}'] < 0: _log.warning(f'{k}: the model is worse than {ref} on its held-out rows (skill {r[f"skill_vs_{ref}"]:.2f})')
     return t
 
-# %% ../nbs/61_disturbance.ipynb #020f9676
+# %% ../nbs/61_disturbance.ipynb #eabc05d2
 def disturbance_join(
-        images: pd.DataFrame,      # image records of one station: time, loc (= location), ...
-        magn: pd.DataFrame,        # magnetometer records: time, loc (= magn_location), dH_nT
-        location: str,             # the imager's station code
-        magn_location: str,        # the magnetometer's code (e.g. NAL for NYA; `tame.camera.partner_code`)
-        max_dt_s: float = 90,      # largest time difference image - magnetometer record, s
-       ) -> pd.DataFrame:          # the images with a record within max_dt_s, with dH_nT and dt_s (s)
+        images: pd.DataFrame,        # image records of one station: time, loc (= location), ...
+        magn: pd.DataFrame,          # magnetometer records: time, loc (= magn_location), dH_running_nT (running_dh) or dH_nT (files)
+        location: str,               # the imager's station code
+        magn_location: str,          # the magnetometer's code (e.g. NAL for NYA; `tame.camera.partner_code`)
+        max_dt_s: float = 90,        # largest time difference image - magnetometer record, s
+        column: str | None = None,   # the dH column of magn (None: dH_running_nT when magn has it, else dH_nT)
+       ) -> pd.DataFrame:            # the images with a record within max_dt_s, with the dH column and dt_s (s)
     "Image records joined with dH (nT) of the nearest record of the paired magnetometer (tame's set-up)."
-    j = combine_data_sets(images, magn, 'dH_nT', max_dt_s=max_dt_s, pairs={location: magn_location})
+    column = column or (DH_RUNNING if DH_RUNNING in magn.columns else 'dH_nT')
+    j = combine_data_sets(images, pd.DataFrame(magn), column, max_dt_s=max_dt_s, pairs={location: magn_location})
     if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {magn_location} within {max_dt_s} s')
-    return j
+    return _RunningDHFrame(j) if column == DH_RUNNING else j
+
+def same_day_join(
+        first: pd.DataFrame,           # rows to keep (e.g. images): time, `by`, ...
+        second: pd.DataFrame,          # records to match (e.g. magnetometer): time, `by`, the columns
+        columns: str | list,           # column(s) of `second` to bring over
+        by: str | None = 'loc',        # match within equal values of this column (None: any)
+        pairs: dict | None = None,     # first's `by` value -> second's (e.g. {'NYA': 'NAL'})
+        keep_unmatched: bool = False,  # keep rows whose day has no record (NaN), else drop them (TAME)
+       ) -> pd.DataFrame:              # first's rows (in its order) with the columns and dt_s (record - row, s)
+    "Each row with the nearest record of the same UTC day, however far (TAME's `Provider.combine_data_sets`); days without records dropped."
+    cols = [canonical_column(c) for c in ([columns] if isinstance(columns, str) else list(columns))]
+    second = rename_old_columns(pd.DataFrame(second))
+    missing = [c for c in cols + ['time'] + ([by] if by else []) if c not in second.columns]
+    if missing: raise KeyError(f'second has no column(s) {missing}')
+    clash = [c for c in cols if c in first.columns]
+    if clash: raise ValueError(f'first already has column(s) {clash}; rename them before combining')
+    day = lambda t: (t - pd.Timestamp(0, tz='UTC')) // pd.Timedelta(days=1)   # noqa: E731  UTC day number
+    a = pd.DataFrame(first).reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)), _t=lambda d: utc_times(d['time']))
+    a['_day'] = day(a['_t']); a['_by'] = a[by].map(lambda c: (pairs or {}).get(c, c)) if by else 0
+    b = second[['time'] + ([by] if by else []) + cols].assign(_t=lambda d: utc_times(d['time'])).dropna(subset=['_t'])
+    b = b.assign(_day=day(b['_t']), _by=b[by] if by else 0, _t2=b['_t']).drop(columns=['time'] + ([by] if by else []))
+    b = b.sort_values('_t', kind='stable').drop_duplicates(['_day', '_by', '_t'])      # equal times: the first record, as argmin
+    m = pd.merge_asof(a.sort_values('_t', kind='stable'), b, on='_t', by=['_day', '_by'], direction='nearest')   # ties: the earlier
+    m['dt_s'] = (m['_t2'] - m['_t']).dt.total_seconds()
+    m = m.sort_values('_row', kind='stable')
+    if not keep_unmatched: m = m[m['_t2'].notna()]
+    return m.drop(columns=['_row', '_t', '_t2', '_day', '_by']).reset_index(drop=True)
 
 def tame2022_join(
         images: pd.DataFrame,      # image records of one station: time, loc (= location), class6, ...
@@ -229,11 +324,12 @@ def tame2022_join(
         magn: pd.DataFrame,        # magnetometer records: time, loc (= magn_location), X_nT, Y_nT, Z_nT
         location: str,             # the imager's station code
         magn_location: str,        # the magnetometer's code (e.g. NAL for NYA; `tame.camera.partner_code`)
-       ) -> pd.DataFrame:          # the images with a magnetometer record within 60 s, with cbh_m, cloud, X_nT, Y_nT, Z_nT
-    "Images joined as TAME did: with the nearest ceilometer record (cbh_m, cloud), then with X_nT, Y_nT, Z_nT within 60 s."
-    ac = combine_data_sets(images, ceil.assign(loc=location), ['cbh_m', 'cloud'], keep_unmatched=True).drop(columns='dt_s', errors='ignore')
-    j = combine_data_sets(ac, magn, ['X_nT', 'Y_nT', 'Z_nT'], max_dt_s=60, pairs={location: magn_location})
-    if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {magn_location} within 60 s')
+       ) -> pd.DataFrame:          # images of days with both kinds of records, with cbh_m, cloud, X_nT, Y_nT, Z_nT and dt_s (magnetometer)
+    "Images joined as TAME did: with the nearest ceilometer record of the same UTC day (cbh_m, cloud), then likewise with X_nT, Y_nT, Z_nT."
+    ac = same_day_join(images, ceil.assign(loc=location), ['cbh_m', 'cloud']).drop(columns='dt_s')
+    if ac.empty: raise ValueError(f'no image of {location} has a ceilometer record on the same day')
+    j = same_day_join(ac, magn, ['X_nT', 'Y_nT', 'Z_nT'], pairs={location: magn_location})
+    if j.empty: raise ValueError(f'no image of {location} has a record of magnetometer {magn_location} on the same day')
     return j
 
 # %% ../nbs/61_disturbance.ipynb #2da3289e
@@ -250,7 +346,8 @@ def plot_disturbance(
     fig, axs = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw=dict(width_ratios=[1, 1.8]))
     lim = [min(h.measured_nT.min(), h.predicted_nT.min()), max(h.measured_nT.max(), h.predicted_nT.max())]
     axs[0].scatter(h.measured_nT, h.baseline_nT, s=6, alpha=0.4, color='C1', label=f'brightness only (R² {s["r2_brightness"]:.2f})')
-    axs[0].scatter(h.measured_nT, h.predicted_nT, s=6, alpha=0.5, color='C0', label=f'image features (R² {s["r2_model"]:.2f})')
+    printed = f', as TAME printed it {s["r2_tame_printed"]:.2f}' if s['r2_tame_printed'] == s['r2_tame_printed'] else ''
+    axs[0].scatter(h.measured_nT, h.predicted_nT, s=6, alpha=0.5, color='C0', label=f'image features (R² {s["r2_model"]:.2f}{printed})')
     axs[0].plot(lim, lim, 'k--', lw=0.8); axs[0].set_xlabel(f'measured {model.target} [nT]'); axs[0].set_ylabel(f'predicted {model.target} [nT]')
     axs[0].legend(fontsize=8); axs[0].set_title(f'{station} {model.target}, {what} ({model.recipe} set-up, n={len(h)})', fontsize=10)
     night = h.groupby('night').measured_nT.apply(lambda v: v.abs().max()).idxmax()
@@ -260,9 +357,11 @@ def plot_disturbance(
     axs[1].plot(n.time, n.persistence_nT, 'C2', lw=0.8, alpha=0.7, label='persistence (previous image)')
     axs[1].set_ylabel(f'{model.target} [nT]'); _date_axis(axs[1]); axs[1].legend(fontsize=8)
     axs[1].set_title(f'{station} night of {night} ({what}): measured and predicted magnetic perturbation', fontsize=10)
-    fig.tight_layout()
+    about = f'{model.n_rows} image rows ({s["wavelengths"]} Å) joined with the magnetometer; {model.recipe} set-up' + (f'; NOTE: {model.notes}' if model.notes else '')
+    fig.text(0.01, 0.005, about, fontsize=7, color='C3' if model.notes else '0.3', va='bottom')
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     _save(fig, image_path, name or (f'disturbance_{station}' if model.recipe == 'tame' else f'disturbance_tame2022_{station}'),
-          data=f'{station}: {model.n_rows} image rows joined with the magnetometer; {model.recipe} set-up')
+          data=f'{station}: {about}')
     return fig
 
 def plot_disturbance_comparison(
@@ -280,9 +379,11 @@ def plot_disturbance_comparison(
         ax.bar(x + (k - 1) * 0.27, t[col], 0.27, color=c, label=lab)
         for xi, v in zip(x, t[col]): ax.annotate(f'{v:.2f}', (xi + (k - 1) * 0.27, max(v, 0) if v == v else 0), ha='center', va='bottom', fontsize=7)
     ax.axhline(0, color='k', lw=0.6)
-    ax.set_xticks(x, [f'{k}\n{r.target}, {r.test_rows} test rows' for k, r in t.iterrows()], fontsize=8)
+    ax.set_xticks(x, [f'{k}\n{r.target}, {r.test_rows} test rows' + ('\n(see the note below)' if r.notes else '') for k, r in t.iterrows()], fontsize=8)
+    notes = '; '.join(f'{k}: {r.notes}' for k, r in t.iterrows() if r.notes)
+    if notes: fig.text(0.01, 0.005, f'NOTE: {notes}', fontsize=7, color='C3', va='bottom', wrap=True)
     ax.set_ylabel('R² on held-out rows'); ax.legend(fontsize=8)
     ax.set_title(f'{station}: held-out R² of the two disturbance set-ups and their references', fontsize=10)
-    fig.tight_layout(); _save(fig, image_path, f'disturbance_comparison_{station}', data=f'{station}: ' + '; '.join(
-        f'{k}: {r.rows} rows ({r.target})' for k, r in t.iterrows()))
+    fig.tight_layout(rect=(0, 0.06 if notes else 0, 1, 1)); _save(fig, image_path, f'disturbance_comparison_{station}', data=f'{station}: ' + '; '.join(
+        f'{k}: {r.rows} rows ({r.target}; {r.wavelengths} Å)' + (f', NOTE: {r.notes}' if r.notes else '') for k, r in t.iterrows()))
     return fig

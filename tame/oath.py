@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +22,9 @@ from .core import CLASSES, DataFormatError, atomic_write, class2_of, utc_times
 from .hdf import open_hdf
 
 # %% auto #0
-__all__ = ['OATH_COLUMNS', 'read_classifications', 'read_split', 'read_files_origin', 'read_oath_features', 'align_features',
-           'rotate_image', 'oath_table', 'read_green', 'write_rotated', 'genuine_oath']
+__all__ = ['OATH_COLUMNS', 'ROTATE_METHODS', 'OATH_ROTATED', 'read_classifications', 'read_split', 'read_files_origin',
+           'read_oath_features', 'align_features', 'distort_srt', 'find_imagemagick', 'rotate_image', 'read_green',
+           'oath_table', 'write_rotated', 'genuine_oath']
 
 # %% ../nbs/14_oath.ipynb #db5e2530
 OATH_COLUMNS = ('class2', 'class6', 'picNum', 'picType', 'rotAng')
@@ -153,15 +159,150 @@ def align_features(
     return features.loc[labels.picNum.to_numpy()]
 
 # %% ../nbs/14_oath.ipynb #bdfce46c
+ROTATE_METHODS = ('restated', 'imagemagick', 'pil')   # how rotate_image, read_green and write_rotated rotate (see above)
+OATH_ROTATED = 'cropped_scaled_rotated'                 # OATH's rotate.sh writes images/<this>/NNNNN_AAA.png; TAME reads it
+_ROBIDOUX_BC = (0.37821575509399867, 0.31089212245300067)   # ImageMagick resize.c: B and C of the Robidoux filter
+
+def _cubic_bc(x: np.ndarray, b: float, c: float) -> np.ndarray:
+    "ImageMagick's `CubicBC` filter (resize.c), its coefficients and Horner order, for x >= 0."
+    k = [(6 - 2 * b) / 6, (-18 + 12 * b + 6 * c) / 6, (12 - 9 * b - 6 * c) / 6,
+         (8 * b + 24 * c) / 6, (-12 * b - 48 * c) / 6, (6 * b + 30 * c) / 6, (-b - 6 * c) / 6]
+    return np.where(x < 1, k[0] + x * (x * (k[1] + x * k[2])), np.where(x < 2, k[3] + x * (k[4] + x * (k[5] + x * k[6])), 0.0))
+
+# resample.c's weight table: entry Q holds the filter at r = sqrt(Q) * support / 32 (support 2); entry 1024: outside
+_EWA_WEIGHTS = np.r_[_cubic_bc(np.sqrt(np.arange(1024.0)) * (2.0 * np.sqrt(1 / 1024)), *_ROBIDOUX_BC), 0.0]
+
+def distort_srt(
+    q: np.ndarray,     # (H, W) or (H, W, C) samples as ImageMagick's Q16 holds them (uint16; an 8-bit file's values x 257)
+    angle_deg: float,  # clockwise, as `-distort SRT angle`
+) -> np.ndarray:       # the same shape, uint16: the samples `convert -distort SRT angle` computes
+    "ImageMagick's `-distort SRT angle` re-stated: EWA with the Robidoux filter about the centre, exact to the 16-bit sample."
+    q = np.asarray(q)
+    if q.ndim not in (2, 3) or q.dtype.kind not in 'ui': raise ValueError(f'q must be an (H, W) or (H, W, C) integer array, got {q.shape} {q.dtype}')
+    grey = q.ndim == 2
+    if grey: q = q[..., None]
+    H, W, C = q.shape
+    a = np.deg2rad(float(angle_deg)); cos, sin = np.cos(a), np.sin(a)
+    x, y = np.arange(W) + 0.5, (np.arange(H) + 0.5)[:, None]                       # output pixel centres
+    u0 = cos * x + sin * y + (W / 2 - W / 2 * cos - H / 2 * sin) - 0.5             # source point, pixel indices
+    v0 = -sin * x + cos * y + (H / 2 + W / 2 * sin - H / 2 * cos) - 0.5
+    u1, v1 = np.ceil(u0 - 2), np.ceil(v0 - 2)
+    du2 = [(u1 - u0 + k) ** 2 * 256.0 for k in range(5)]                          # r² * 1024 / support², per column and row
+    dv2 = [(v1 - v0 + k) ** 2 * 256.0 for k in range(5)]
+    cols = [np.clip(u1.astype(np.intp) + k, 0, W - 1) for k in range(5)]           # edge pixels repeat outside the image
+    rows = [np.clip(v1.astype(np.intp) + k, 0, H - 1) * W for k in range(5)]
+    out = np.zeros((H, W, C), np.uint16)
+    live = [ch for ch in range(C) if q[..., ch].any()]                             # an all-zero channel stays zero
+    flat = [q[..., ch].ravel().astype(np.float64) for ch in live]
+    acc, wsum = [np.zeros((H, W)) for _ in live], np.zeros((H, W))
+    for j in range(5):                                                             # rows, then pixels: ImageMagick's order
+        for k in range(5):
+            w = _EWA_WEIGHTS[np.minimum(du2[k] + dv2[j], 1024.0).astype(np.intp)]
+            idx = rows[j] + cols[k]
+            for s, f in zip(acc, flat): s += w * f[idx]
+            wsum += w
+    for s, ch in zip(acc, live): out[..., ch] = np.clip(np.floor(s * (1.0 / wsum) + 0.5), 0, 65535)
+    return out[..., 0] if grey else out
+
+# %% ../nbs/14_oath.ipynb #4a0e0fdd
+def _png_quantum(
+    path: str | os.PathLike,  # a PNG (OATH's are 16-bit RGB)
+) -> tuple[np.ndarray, int]:  # (H, W, C) or (H, W) uint16 samples as ImageMagick's Q16 reads them, and the file's bits per sample
+    "A PNG's samples at full depth: 16-bit ones as stored, 8-bit ones x 257 (ImageMagick's scaling)."
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            tile = im.tile[0] if im.tile else None
+            if im.mode == 'RGB' and tile is not None and tile[3] in ('RGB;16B', ('RGB;16B', 0, 1)):
+                hi = np.asarray(im).astype(np.uint16)
+                with Image.open(path) as im2:                           # the same bytes read little-endian: the low byte of each
+                    im2.tile = [tuple(im2.tile[0])[:3] + ('RGB;16L',)]
+                    lo = np.asarray(im2).astype(np.uint16)
+                return hi * 256 + lo, 16
+            if im.mode in ('I;16', 'I;16B'):
+                return np.asarray(im).astype(np.uint16), 16
+            a = np.asarray(im if im.mode in ('L', 'RGB') else im.convert('RGB'))
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataFormatError(f'not a readable PNG: {e}', path) from None
+    return a.astype(np.uint16) * 257, 8
+
+def _write_png16(
+    path: str | os.PathLike,  # file to write (atomically)
+    a: np.ndarray,            # (H, W) or (H, W, 3) uint16
+) -> None:
+    "A 16-bit grey or RGB PNG (no filtering), written atomically."
+    a = np.asarray(a, np.uint16)
+    h, w = a.shape[:2]
+    def chunk(kind, data): return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    rows = a.reshape(h, -1).astype('>u2')
+    body = zlib.compress(b''.join(b'\x00' + r.tobytes() for r in rows), 6)
+    png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 0 if a.ndim == 2 else 2, 0, 0, 0)) + chunk(b'IDAT', body) + chunk(b'IEND', b'')
+    with atomic_write(path) as f: f.write(png)
+
+# %% ../nbs/14_oath.ipynb #66495b87
+def find_imagemagick() -> str | None:   # path of ImageMagick's `magick` (7) or `convert` (6); None when not installed
+    "ImageMagick's command-line tool, when installed (checked with `-version`: Windows' own convert.exe is not it)."
+    for name in ('magick', 'convert'):
+        exe = shutil.which(name)
+        if not exe: continue
+        try: out = subprocess.run([exe, '-version'], capture_output=True, text=True, timeout=20).stdout
+        except (OSError, subprocess.SubprocessError): continue
+        if 'ImageMagick' in out: return exe
+    return None
+
+def _check_method(method):
+    if method not in ROTATE_METHODS: raise ValueError(f'method must be one of {ROTATE_METHODS}, got {method!r}')
+
+def _imagemagick_rotate(src, out, angle_deg: float) -> None:
+    "OATH's rotate.sh line for one image: `convert src -background black -distort SRT angle +repage png:out`."
+    exe = find_imagemagick()
+    if exe is None: raise RuntimeError("method='imagemagick': ImageMagick is not installed (no magick or convert on PATH); "
+                                       "method='restated' gives the same pixels without it")
+    r = subprocess.run([exe, str(src), '-background', 'black', '-distort', 'SRT', f'{float(angle_deg):.17g}', '+repage', f'png:{out}'],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0: raise DataFormatError(f'ImageMagick could not rotate it: {r.stderr.strip()}', src)
+
+# %% ../nbs/14_oath.ipynb #c18b7a60
 def rotate_image(
-    img: Image.Image | np.ndarray,  # (H, W) or (H, W, C) image
+    img: Image.Image | np.ndarray,  # an 8-bit image: (H, W) or (H, W, C) uint8 array, or a PIL image
     angle_deg: float,               # clockwise, as ImageMagick's `-distort SRT angle`
+    method: str = 'restated',       # 'restated' (ImageMagick's resampling, re-stated), 'imagemagick' (call it) or 'pil' (tame 0.2's bicubic)
 ) -> Image.Image | np.ndarray:      # the same type and size, black where nothing maps
-    "Rotate about the image centre like OATH's ImageMagick call."
+    "Rotate an 8-bit image about its centre as `convert -distort SRT angle` does with an 8-bit file (see `read_green` for OATH's 16-bit files)."
+    _check_method(method)
     arr = isinstance(img, np.ndarray)
-    im = Image.fromarray(img) if arr else img
-    out = im.rotate(-float(angle_deg), resample=Image.Resampling.BICUBIC, expand=False, fillcolor=0)
-    return np.asarray(out) if arr else out
+    if method == 'pil':
+        im = Image.fromarray(img) if arr else img
+        out = im.rotate(-float(angle_deg), resample=Image.Resampling.BICUBIC, expand=False, fillcolor=0)
+        return np.asarray(out) if arr else out
+    a = np.asarray(img if arr or img.mode in ('L', 'RGB') else img.convert('RGB'))
+    if a.dtype != np.uint8 or a.ndim not in (2, 3): raise TypeError(f'rotate_image takes 8-bit images ((H, W) or (H, W, C) uint8), got {a.shape} {a.dtype}; 16-bit samples: distort_srt')
+    if method == 'restated': out = (distort_srt(a.astype(np.uint16) * 257, angle_deg) // 257).astype(np.uint8)
+    else:
+        with tempfile.TemporaryDirectory(prefix='tame-rotate-') as d:
+            Image.fromarray(a).save(Path(d) / 'in.png'); _imagemagick_rotate(Path(d) / 'in.png', Path(d) / 'out.png', angle_deg)
+            with Image.open(Path(d) / 'out.png') as im: out = np.asarray(im.convert('L' if a.ndim == 2 else 'RGB'))
+    return out if arr else Image.fromarray(out)
+
+def read_green(
+    path: str | os.PathLike,          # an OATH PNG (RGB with the grey in green, or already grey)
+    angle_deg: float | None = None,   # rotate first, clockwise, as OATH's rotate.sh (None: as stored)
+    method: str = 'restated',         # how to rotate (see `rotate_image`)
+) -> np.ndarray:                      # (H, W) uint8
+    "The grey content of an OATH image: its green channel, (H, W) uint8; rotated as OATH's rotate.sh then read as TAME did when an angle is given."
+    _check_method(method)
+    if angle_deg is None or method == 'pil':
+        with Image.open(path) as im:
+            a = np.asarray(im.convert('RGB') if im.mode not in ('RGB', 'L') else im)
+        g = a if a.ndim == 2 else a[..., 1]
+        return g if angle_deg is None else rotate_image(g, angle_deg, 'pil')
+    if method == 'imagemagick':
+        with tempfile.TemporaryDirectory(prefix='tame-rotate-') as d:
+            _imagemagick_rotate(path, Path(d) / 'out.png', angle_deg)
+            return read_green(Path(d) / 'out.png')
+    q, bits = _png_quantum(path)
+    r = distort_srt(q if q.ndim == 2 else q[..., 1], angle_deg)
+    return (r >> 8 if bits == 16 else r // 257).astype(np.uint8)   # PIL's reading of ImageMagick's 16-bit file; its 8-bit file
 
 # %% ../nbs/14_oath.ipynb #adbdea17
 def oath_table(
@@ -184,26 +325,33 @@ def oath_table(
         if missing: raise FileNotFoundError(f"{root / 'images' / 'cropped_scaled'}: {len(missing)} labelled images missing, e.g. {missing[:5]}")
     return df
 
-def read_green(
-    path: str | os.PathLike,  # an OATH PNG (RGB with the grey in green, or already grey)
-) -> np.ndarray:              # (H, W) uint8
-    "The grey content of an OATH image: its green channel, (H, W) uint8."
-    with Image.open(path) as im:
-        a = np.asarray(im.convert('RGB') if im.mode not in ('RGB', 'L') else im)
-    return a if a.ndim == 2 else a[..., 1]
-
 def write_rotated(
     root: str | os.PathLike,                # OATH root
-    dest: str | os.PathLike | None = None,  # default: <root>/images/rotated
+    dest: str | os.PathLike | None = None,  # default: <root>/images/cropped_scaled_rotated (OATH's rotate.sh folder)
+    method: str = 'restated',               # how to rotate (see `rotate_image`)
+    progress: bool = True,                  # show a tqdm progress bar
 ) -> Path:                                  # the folder written to
-    "Write every image rotated by its rotAng as `NNNNN_AAA.png` (OATH's rotated tree); existing files are kept."
-    root = Path(root); dest = Path(dest) if dest else root / 'images' / 'rotated'
+    "Every image rotated by its rotAng as OATH's rotate.sh does, as `NNNNN_AAA.png`; OATH's own rotated files are copied when present, files already in `dest` kept."
+    from tqdm.auto import tqdm
+    _check_method(method)
+    root = Path(root); theirs = root / 'images' / OATH_ROTATED
+    dest = Path(dest) if dest else theirs
     dest.mkdir(parents=True, exist_ok=True)
-    for _, r in oath_table(root).iterrows():
-        out = dest / f"{r['picNum']}_{r['rotAng']:03d}.png"
+    t = oath_table(root)
+    for pic, ang, src in tqdm(zip(t.picNum, t.rotAng, t.path), total=len(t), desc=f'rotate ({method})', unit='img', disable=not progress, leave=False):
+        name = f"{pic}_{ang:03d}.png"; out = dest / name
         if out.exists(): continue
-        with Image.open(r['path']) as im, atomic_write(out, mode=None) as t:
-            rotate_image(im.convert('RGB'), r['rotAng']).save(t, format='PNG')
+        if (theirs / name).is_file():                       # OATH's own rotated image, as TAME read it
+            with atomic_write(out) as f: f.write((theirs / name).read_bytes())
+        elif method == 'imagemagick':
+            with atomic_write(out, mode=None) as tmp_out: _imagemagick_rotate(src, tmp_out, ang)
+        elif method == 'pil':
+            with Image.open(src) as im, atomic_write(out, mode=None) as tmp_out: rotate_image(im.convert('RGB'), ang, 'pil').save(tmp_out, format='PNG')
+        else:
+            q, bits = _png_quantum(src); r = distort_srt(q, ang)
+            if bits == 16: _write_png16(out, r)               # ImageMagick writes a 16-bit source at 16 bits
+            else:
+                with atomic_write(out, mode=None) as tmp_out: Image.fromarray((r // 257).astype(np.uint8)).save(tmp_out, format='PNG')
     return dest
 
 # %% ../nbs/14_oath.ipynb #1da5a155
