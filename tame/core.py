@@ -233,7 +233,7 @@ MONTH_COLUMNS = pd.DataFrame([
     _col('class6', 'asim', 'int64', '', 'predicted class id (-1: not classified)'),
     _col('status', 'asim', 'str', '', "'ok', or why the image could not be read"),
     *[_col(f'{x}_nT', 'magn', 'float64', 'nT', f'geomagnetic {x} component (IAGA-2002 {x})') for x in 'XYZ'],
-    _col('dH_nT', 'magn', 'float64', 'nT', 'horizontal intensity minus its daily median at the station'),
+    _col('dH_nT', 'magn', 'float64', 'nT', 'horizontal intensity H = sqrt(X² + Y²) minus its UTC-day median at the station (a substorm-scale perturbation, not storm-time ΔH; see tame.disturbance)'),
     _col('cbh_m', 'ceil', 'float64', 'm', 'cloud base height (+inf: no cloud detected; NaN: no measurement)'),
     _col('cloud', 'ceil', 'str', '', "'cloud', 'clear' (no cloud detected) or 'missing' (no measurement)"),
 ])
