@@ -18,8 +18,8 @@ import importlib.util as _util
 import sys as _sys
 import warnings as _warnings
 
-_LAZY = {'AsimClassifier': 'tame.classifier', 'AsimDataSet': 'tame.features', 'FeatureExtractor': 'tame.features',
-         'OathDataSet': 'tame.features', 'PreProcessor': 'tame.preprocess', 'Provider': 'tame.store', 'combine_data_sets': 'tame.store',
+_LAZY = {'AsimClassifier': 'tame.classifier', 'AsimDataSet': 'tame.imageprep', 'FeatureExtractor': 'tame.engine',
+         'OathDataSet': 'tame.imageprep', 'PreProcessor': 'tame.preprocess', 'Provider': 'tame.store', 'combine_data_sets': 'tame.store',
          'DataAnalyzer': 'tame.analysis', 'convert_tame': 'tame.convert'}
 
 def __getattr__(name):
@@ -27,7 +27,7 @@ def __getattr__(name):
     if name in _LAZY: return getattr(_importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
 
-_MODULES = ('core', 'parallel', 'hdf', 'synth', 'oath', 'archives', 'sources', 'tame2022', 'store', 'backbones', 'features',
+_MODULES = ('core', 'parallel', 'hdf', 'synth', 'oath', 'archives', 'sources', 'tame2022', 'store', 'featurefiles', 'backbones', 'imageprep', 'engine',
             'protocols', 'benchmark', 'classifier', 'preprocess', 'convert', 'analysis', 'cli')
 
 def __dir__():

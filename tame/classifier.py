@@ -33,10 +33,11 @@ from sklearn.svm import SVC
 from fastcore.basics import patch
 
 from .backbones import DEFAULT_BACKBONE, get_backbone
-from .benchmark import check_feature_cache, feature_cache_manifest, rotated_oath_items
+from .featurefiles import check_feature_cache, feature_cache_manifest, rotated_oath_items
 from .archives import download_oath, extract_7z
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, DataFormatError, atomic_write, classifier_file, get_logger, tame_version
-from .features import FeatureExtractor, calibration_items, check_engine, check_fov
+from .config import EngineConfig, FieldOfView
+from .engine import FeatureExtractor, calibration_items
 from .oath import oath_table, read_split
 from .sources import IMAGE_SUFFIXES, check_image_shapes, find_images
 from . import synth as _synth
@@ -534,7 +535,7 @@ class AsimClassifier:
         self.model, self.meta = load_classifier(self.model_file, backbone, max_bytes=max_bytes)   # checks classes and feature size
         self.batch_size, self.device, self._engine = batch_size, device, None
         cal = calibration_items(calibration)                            # a folder: its images, found once
-        check_engine(engine, precision, cal)       # a wrong engine or precision fails here (the images are hashed once, by the engine)
+        EngineConfig(engine=engine, precision=precision, calibration=cal)   # a wrong engine or precision fails here (the images are hashed once, by the engine)
         self.engine_args = dict(engine=engine, precision=precision, calibration=cal)
         self.n_features = int(self.model.n_features_in_)
         labels = self.meta.get('model_classes', list(range(len(CLASSES))))     # the model's labels, in its own order (checked)
@@ -548,8 +549,8 @@ class AsimClassifier:
     def engine(self) -> FeatureExtractor:
         "The feature engine of the classifier's backbone and layer (built on first use)."
         if self._engine is None:
-            eng = FeatureExtractor(self.meta['backbone'], self.meta['layer'], self.device, self.batch_size,
-                                   pretrained=self.meta.get('pretrained', True), **self.engine_args)
+            eng = FeatureExtractor(EngineConfig(backbone=self.meta['backbone'], layer=self.meta['layer'], device=self.device, batch_size=self.batch_size,
+                                                pretrained=self.meta.get('pretrained', True), **self.engine_args))
             self.check_feature_size(eng.n_features())   # the layer's size, from one blank input, before any image is read
             self._engine = eng
         return self._engine
@@ -714,17 +715,17 @@ def classify_images(
     batch_size: int | None = None,   # None: the engine's current one (64 at first); kept for later calls; same results
     kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
     progress: bool = True,           # show the feature engine's progress bar
-    fov_radius_frac: float = 0.5,    # raw: field-of-view circle radius as a fraction of the short side (see `tame.features.fov_mask`)
+    fov_radius_frac: float = 0.5,    # raw: field-of-view circle radius as a fraction of the short side (see `tame.config.FieldOfView`)
     fov_center_frac: tuple | None = None,  # raw: the circle's centre (x, y) as fractions of width and height; None: the frame's centre
 ) -> pd.DataFrame:
     "One row per image (see `image_items`): the six class probabilities, the predicted label, the aurora probability and a status."
-    if kind == 'raw': check_fov(fov_radius_frac, fov_center_frac)     # before any image is read
+    if kind == 'raw': FieldOfView(fov_radius_frac, fov_center_frac)    # checked before any image is read
     files = image_items(image_file_list)
     self._warn_synthetic()
     if kind == 'raw' and fov_center_frac is None: check_image_shapes(files, fov_radius_frac)   # one warning per odd shape (not when told where the circle is)
     if batch_size is not None and batch_size != self.engine.batch_size: self.engine.batch_size = int(batch_size)
     feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress,
-                                **({'fov_radius_frac': fov_radius_frac, 'fov_center_frac': fov_center_frac} if kind == 'raw' else {}))
+                                **({'fov': FieldOfView(fov_radius_frac, fov_center_frac)} if kind == 'raw' else {}))
     res = class_probabilities(self, feats.reset_index(drop=True))
     res.insert(0, 'file', files)
     res['label'] = pd.Series([CLASSES[b] if b >= 0 else '' for b in res.class6], dtype='str')
@@ -783,7 +784,7 @@ def from_oath(
         oath_dir = download_oath(progress=progress)
     table = oath_table(oath_dir)
     y = table.class6.to_numpy()
-    eng = FeatureExtractor(backbone, layer)
+    eng = FeatureExtractor(EngineConfig(backbone=backbone, layer=layer))
     X = _oath_features(eng, oath_dir, table, features_file, rotate, progress)
     cv = oath_splits(read_split(oath_dir, len(y)))
     known = table.station.notna() & table.time.notna()
@@ -906,7 +907,7 @@ class ImageFeatures(sklearn.base.TransformerMixin, sklearn.base.BaseEstimator):
                  ) -> np.ndarray:    # (N, F) float32 features
         "The features of the images; an unreadable image is an error naming it (a pipeline has no row to put a reason in)."
         files = image_items(X)
-        kw = {'fov_radius_frac': self.fov_radius_frac, 'fov_center_frac': self.fov_center_frac} if self.kind == 'raw' else {}
+        kw = {'fov': FieldOfView(self.fov_radius_frac, self.fov_center_frac)} if self.kind == 'raw' else {}
         f = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=self.kind, progress=False, **kw)
         bad = np.flatnonzero(f.status.to_numpy() != 'ok')
         if len(bad): raise ValueError(f"{len(bad)} of {len(files)} images could not be read, e.g. {files[bad[0]]}: {f.status.iloc[bad[0]]}")
@@ -921,5 +922,5 @@ def to_pipeline(self: AsimClassifier,
                 fov_center_frac: tuple | None = None,  # raw: its centre (x, y) as fractions of width and height
                ) -> Pipeline:                   # steps 'features' (`ImageFeatures`) and 'classifier' (the fitted model)
     "Features and the fitted classifier as one fitted scikit-learn Pipeline (for prediction; its classes_ are the model's labels)."
-    if kind == 'raw': check_fov(fov_radius_frac, fov_center_frac)
+    if kind == 'raw': FieldOfView(fov_radius_frac, fov_center_frac)
     return Pipeline([('features', ImageFeatures(self.engine, kind, fov_radius_frac, fov_center_frac)), ('classifier', self.model)])

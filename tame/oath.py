@@ -218,7 +218,7 @@ _MOVED = {**{n: 'tame.protocols' for n in ('ProtocolResult', 'confusion2', 'acc2
                                            'plot_confusion')},
           **{n: 'tame.archives' for n in ('OATH_URL', 'DownloadError', 'check_member_name', 'move_into_place', 'safe_extract',
                                           'download_oath')},
-          'OathDataSet': 'tame.features'}
+          'OathDataSet': 'tame.imageprep'}
 
 def __getattr__(name):
     "Names that moved out of `tame.oath` in 0.1 still import from here, with a deprecation warning (until 0.2)."
