@@ -20,7 +20,8 @@ def main():
     ap.add_argument('--engine', default='torch'); ap.add_argument('--precision', default='fp32')
     a = ap.parse_args()
     import pandas as pd, torch
-    from tame.features import FeatureExtractor
+    from tame.config import EngineConfig
+    from tame.engine import FeatureExtractor
     from tame.preprocess import PreProcessor, index_archive
     from tame.synth_archive import make_asim_archive
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}')
@@ -39,7 +40,7 @@ def main():
               f'(written in {time.perf_counter() - t:.0f} s)')
         kw = dict(engine=a.engine, precision=a.precision)
         cal_items = None if cal is None else list(index_archive(cal)['path'])
-        eng = FeatureExtractor(batch_size=a.batch, calibration=cal_items, **kw)
+        eng = FeatureExtractor(EngineConfig(batch_size=a.batch, calibration=cal_items, **kw))
         files = list(idx.path[:1024])
         eng.extract(files[:a.batch], progress=False)
         t = time.perf_counter(); eng.extract(files, progress=False); r_eng = len(files) / (time.perf_counter() - t)

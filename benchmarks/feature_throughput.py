@@ -10,7 +10,7 @@ OpenVINO fp32, bf16 and int8) a fresh process measures
     processes), after a warm-up call;
   * logits vs fp32 eager on that batch: max |difference| and correlation.
 The int8 engine is calibrated on frames of another night (never the frames it is timed on). Then (unless
---skip-agreement) the classification agreement of bf16 and int8 with fp32 (see `tame.features`, "Do reduced
+--skip-agreement) the classification agreement of bf16 and int8 with fp32 (see `tame.engine`, "Do reduced
 precisions change the classifications?"): synthetic OATH-like images and the 10 genuine OATH images of nbs/data.
 Goals (issue 20): network-only fastest reduced precision >= 2.0x tame compile fp32; end to end >= 1.8x tame's
 default end to end; agreement >= 99 % and accuracy change < 0.5 points for a precision to be a default.
@@ -37,7 +37,9 @@ def run_variant(v, files, cal, batch, out):
     "One variant, in this (fresh) process: network-only and end-to-end img/s, its logits on the timed batch."
     import numpy as np, torch
     from tame.backbones import FeatureNet, load_backbone
-    from tame.features import FeatureExtractor, ImagePipeline, grey_to_input
+    from tame.config import EngineConfig
+    from tame.engine import FeatureExtractor
+    from tame.imageprep import ImagePipeline, grey_to_input
     res = dict(variant=v)
     if v == 'plain':                                      # what a user writes: no mallopt, NCHW, eager
         model, spec = load_backbone(); net = FeatureNet(model).eval()
@@ -50,7 +52,7 @@ def run_variant(v, files, cal, batch, out):
         kw = dict(compile=True) if v == 'compile' else {}
         if v.startswith('openvino'): kw = dict(engine='openvino', precision=v.split('-')[1], calibration=cal if v.endswith('int8') else None)
         if v.startswith('cuda'): kw = dict(device='cuda', num_workers=min(16, os.cpu_count() or 1))
-        t = time.perf_counter(); eng = FeatureExtractor(batch_size=batch, **kw)
+        t = time.perf_counter(); eng = FeatureExtractor(EngineConfig(batch_size=batch, **kw))
         if v.startswith('cuda'): eng.half = v == 'cuda-fp16'          # the engine's GPU default is fp16 autocast
         g = torch.stack([ImagePipeline(eng.spec)(f)[0] for f in files[:batch]]).to(eng.device)   # GPU: network only, no copy
         y = eng.forward(g); res['setup_s'] = time.perf_counter() - t   # conversion, calibration, compilation
@@ -69,7 +71,8 @@ def agreement(tmp):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
-    from tame.features import FeatureExtractor
+    from tame.config import EngineConfig
+    from tame.engine import FeatureExtractor
     from tame.oath import oath_table
     from tame.protocols import tame_protocol
     from tame.synth import make_oath_like
@@ -82,10 +85,10 @@ def agreement(tmp):
     def feats(e, it):
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             return e.extract(it, ids=[str(i) for i in range(len(it))], kind='oath', progress=False).filter(like='feat_').to_numpy()
-    fp32 = FeatureExtractor(num_workers=0)
+    fp32 = FeatureExtractor(EngineConfig(num_workers=0))
     clf = svm().fit(feats(fp32, list(fit.path)), fit.class6)
     F = {'fp32': feats(fp32, items)}
-    for p in ('bf16', 'int8'): F[p] = feats(FeatureExtractor(engine='openvino', precision=p, calibration=list(cal.path) if p == 'int8' else None, num_workers=0), items)
+    for p in ('bf16', 'int8'): F[p] = feats(FeatureExtractor(EngineConfig(engine='openvino', precision=p, calibration=list(cal.path) if p == 'int8' else None, num_workers=0)), items)
     p0, acc0 = clf.predict(F['fp32']), tame_protocol(F['fp32'][:n], y, svm()).mean6
     print(f'\nclassification agreement with torch fp32 (linear SVC fitted on fp32 features of {len(fit)} synthetic OATH-like images;'
           f'\nevaluated on {n} other synthetic ones and {len(genuine)} genuine OATH images; int8 calibrated on {len(cal)} more synthetic ones)')

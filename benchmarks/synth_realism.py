@@ -37,11 +37,12 @@ def main():
     import logging; logging.getLogger('tame').setLevel(logging.ERROR)
     import warnings; warnings.filterwarnings('ignore')
     from tame.backbones import DEFAULT_BACKBONE
-    from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, feature_cache_file
+    from tame.benchmark import CONTROL_SUFFIX, evaluate_networks
+    from tame.featurefiles import feature_cache_file
     from tame.classify import AsimClassifier
     from tame.svm import svm_pipeline
     from tame.core import CLASSES
-    from tame.features import read_features
+    from tame.featurefiles import read_features
     from tame.oath import oath_table, read_classifications
     from tame.protocols import grouped_protocol, night_groups
 

@@ -14,16 +14,16 @@ import pandas as pd
 import torch
 import torchvision
 
+from .config import DEFAULT_BACKBONE, FEATURE_LAYERS, EngineConfig
 from .core import get_logger
 
 # %% auto #0
-__all__ = ['DEFAULT_BACKBONE', 'FEATURE_LAYERS', 'BackboneSpec', 'load_lukemelas_into_timm', 'torch_hub_checkpoints',
-           'torchvision_names', 'get_backbone', 'list_backbones', 'WeightsNotFound', 'load_backbone',
-           'imagenet_categories', 'rgb_input', 'top5', 'FeatureNet', 'set_model_and_device']
+__all__ = ['BackboneSpec', 'load_lukemelas_into_timm', 'torch_hub_checkpoints', 'torchvision_names', 'get_backbone',
+           'list_backbones', 'WeightsNotFound', 'load_backbone', 'imagenet_categories', 'rgb_input', 'top5',
+           'FeatureNet', 'set_model_and_device']
 
 # %% ../nbs/30_backbones.ipynb #9f282519
 _log = get_logger('backbones')
-DEFAULT_BACKBONE = 'efficientnet_lite0'
 
 @dataclass
 class BackboneSpec:
@@ -39,7 +39,7 @@ class BackboneSpec:
     weights_id: str | None = None     # torchvision weights enum member, timm pretrained tag
     gflops: float | None = None       # per image, from the weights' metadata where given
     num_params: int | None = None
-    recipe: str = 'grey-in-green'     # how a grey frame becomes the 3-channel input (see tame.features); 'tame2022': TAME's
+    recipe: str = 'grey-in-green'     # how a grey frame becomes the 3-channel input (see tame.imageprep); 'tame2022': TAME's
     extra: dict = field(default_factory=dict)
 
     @property
@@ -235,8 +235,6 @@ def top5(
     return [[cats[i] for i in row] for row in idx.tolist()]
 
 # %% ../nbs/30_backbones.ipynb #8ccbb91b
-FEATURE_LAYERS = ('logits', 'pooled')
-
 def _last_linear(model):
     lin = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     return lin[-1] if lin else None
@@ -246,7 +244,7 @@ class FeatureNet(torch.nn.Module):
     def __init__(
         self,
         model: torch.nn.Module,   # the backbone; with layer='pooled' its last Linear layer is replaced in place
-        layer: str = 'logits',    # 'logits': the network's output; 'pooled': the input of its last Linear layer
+        layer: str = EngineConfig.layer,   # 'logits': the network's output; 'pooled': the input of its last Linear layer
     ):
         super().__init__()
         if layer not in FEATURE_LAYERS: raise ValueError(f"layer must be one of {FEATURE_LAYERS}, got {layer!r}")

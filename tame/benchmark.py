@@ -5,8 +5,6 @@
 # %% ../nbs/41_benchmark.ipynb #d48238b9
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import resource
 import socket
@@ -21,17 +19,18 @@ from sklearn.linear_model import RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
-from .core import atomic_write, data_dir, get_logger, rename_old_columns
-from .features import FeatureExtractor
-from .oath import oath_table, read_split, write_rotated
+from .backbones import get_backbone, list_backbones
+from .config import DEFAULT_BACKBONE, EngineConfig
+from .core import atomic_write, deprecated_names, get_logger, rename_old_columns
+from .engine import FeatureExtractor
+from .featurefiles import feature_cache_file as _cache_file, rotated_oath_items as _rotated_items
+from .oath import oath_table, read_split
 from .parallel import parallel_map
 from .protocols import grouped_protocol, night_groups, oath_protocol, tame2022_protocol, tame2022_ridge, tame_protocol
 
 # %% auto #0
-__all__ = ['CONTROL_SUFFIX', 'FEATURE_CACHE_FORMAT', 'default_backbones', 'default_ridge', 'rotated_oath_items',
-           'feature_cache_manifest', 'feature_cache_file', 'check_feature_cache', 'evaluate_network',
-           'evaluate_networks', 'pareto_front', 'plot_accuracy_runtime']
+__all__ = ['CONTROL_SUFFIX', 'default_backbones', 'default_ridge', 'evaluate_network', 'evaluate_networks', 'pareto_front',
+           'plot_accuracy_runtime']
 
 # %% ../nbs/41_benchmark.ipynb #699f4cc8
 _log = get_logger('benchmark')
@@ -60,83 +59,15 @@ def default_ridge():
     "The classifier scoring features in the benchmark: standardised features, ridge (alpha=1)."
     return make_pipeline(StandardScaler(), RidgeClassifier(alpha=1.0))
 
-def rotated_oath_items(
-                       oath_dir,     # OATH tree (genuine or synthetic)
-                       table,        # `oath_table(oath_dir)`: picNum and rotAng per image
-                       dest,         # an empty folder to write the rotated images into
-                      ) -> list[str]: # one rotated PNG per row of `table`, in its order
-    "OATH's images rotated by their rotAng (OATH's rotate.sh, `tame.oath.write_rotated`), as items for the feature engine."
-    dest = write_rotated(oath_dir, dest)
-    return [str(dest / f"{p}_{int(r):03d}.png") for p, r in zip(table.picNum, table.rotAng)]
-
 # %% ../nbs/41_benchmark.ipynb #c79fa1c8
-FEATURE_CACHE_FORMAT = 'tame-feature-cache/1'
-
-def feature_cache_manifest(
-                           oath_dir,                 # OATH tree (genuine or synthetic)
-                           backbone: str,            # backbone name
-                           layer: str = 'logits',    # feature layer: 'logits' or 'pooled'
-                           pretrained: bool = True,  # False: the random-weight control
-                           table=None,               # `oath_table(oath_dir)` if already read (None: read it)
-                           rotate: bool = True,      # features of the images rotated by rotAng (then rotAng is listed per image)
-                          ) -> dict:                 # format, settings, and [id, path in the tree, bytes, mtime_ns(, rotAng)] per image
-    "What a feature cache of an OATH tree depends on: its images (id, relative path, size, mtime, rotAng) and the settings."
-    root = Path(oath_dir).resolve()
-    table = oath_table(oath_dir) if table is None else table
-    images = []
-    for pic, path, rot in zip(table.picNum, table.path, table.rotAng):
-        p = Path(path); st = p.stat()
-        rel = p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(root) else str(p.resolve())
-        images.append([str(pic), rel, st.st_size, st.st_mtime_ns] + ([int(rot)] if rotate else []))
-    settings = dict(backbone=backbone, layer=layer, pretrained=bool(pretrained), kind='oath', rotate=bool(rotate))
-    return dict(format=FEATURE_CACHE_FORMAT, settings=settings, images=images)
-
-def _manifest_key(manifest: dict) -> str:
-    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
-
-def feature_cache_file(
-                       oath_dir,                 # OATH tree; the cache is keyed by its images and the settings
-                       backbone: str,            # backbone name (':' becomes '_' in the file name)
-                       layer: str = 'logits',    # feature layer: 'logits' or 'pooled'
-                       pretrained: bool = True,  # False: the random-weight control ('__random' suffix)
-                       cache_dir=None,           # cache directory; None: <data dir>/features (see `data_dir`)
-                       table=None,               # `oath_table(oath_dir)` if already read (None: read it)
-                       rotate: bool = True,      # features of the images rotated by rotAng (part of the key)
-                      ) -> Path:                 # <cache>/<folder>__<backbone>__<layer>[__random]__<content key>.h5
-    "Where the features of an OATH tree for a backbone and layer are cached, named by the tree's content; writes `<file>.json`."
-    cache = data_dir(None, 'features') if cache_dir is None else data_dir(cache_dir)
-    m = feature_cache_manifest(oath_dir, backbone, layer, pretrained, table, rotate)
-    out = cache / (f"{Path(oath_dir).resolve().name}__{backbone.replace(':', '_')}__{layer}"
-                   f"{'' if pretrained else '__random'}__{_manifest_key(m)}.h5")
-    side = Path(str(out) + '.json')
-    if side.exists() or out.exists(): check_feature_cache(out, m)
-    else:
-        with atomic_write(side, 'w') as f: json.dump(m, f)
-    return out
-
-def check_feature_cache(
-                        path,        # a cache file from `feature_cache_file`
-                        manifest,    # `feature_cache_manifest(...)` of the tree and settings it is meant for
-                       ) -> Path:    # `path`, if its `<path>.json` lists exactly these images and settings
-    "Refuse (ValueError naming the file) a feature cache that was not computed from these images with these settings."
-    path, side = Path(path), Path(str(path) + '.json')
-    try: old = json.loads(side.read_text())
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: feature cache without a readable list of its images ({side.name}: {type(e).__name__}); remove it") from None
-    if old != json.loads(json.dumps(manifest)):
-        what = 'settings' if old.get('settings') != manifest['settings'] else 'images'
-        raise ValueError(f"{path}: feature cache computed from other {what} than this tree's; remove it (and {side.name})")
-    return path
-
-# %% ../nbs/41_benchmark.ipynb #fceaa097
 def evaluate_network(
                      oath_dir: str | os.PathLike,                  # OATH tree (genuine or synthetic)
                      name: str,                                    # backbone name; with CONTROL_SUFFIX: its random-weight control
-                     layer: str = 'logits',                        # feature layer: 'logits' or 'pooled'
+                     layer: str = EngineConfig.layer,              # feature layer: 'logits' or 'pooled'
                      protocol: str = 'grouped',                    # 'oath', 'tame' or 'tame2022'; anything else runs the grouped protocol
                      clf=None,                                     # default: `default_ridge()` ('tame2022': `tame2022_ridge()`)
                      cache_dir: str | os.PathLike | None = None,   # feature cache (default <data dir>/features)
-                     batch_size: int = 64,                         # images per network call
+                     batch_size: int = EngineConfig.batch_size,    # images per network call
                      rotate: bool = True,                          # rotate each image by its rotAng first, as OATH and TAME did
                     ) -> dict:                                     # one result row; status 'ok' or 'skipped: <reason>'
     "One backbone's row of `evaluate_networks` (a unit of work: a Dask task runs one)."
@@ -147,14 +78,14 @@ def evaluate_network(
     try:
         spec = get_backbone(base)
         if pretrained and not spec.available: raise FileNotFoundError(f'weights not on this machine ({spec.weights_file})')
-        out = feature_cache_file(oath_dir, base, layer, pretrained, cache_dir, table, rotate)
+        out = _cache_file(oath_dir, base, layer, pretrained, cache_dir, table, rotate)
         cached = out.exists()
         work = tempfile.TemporaryDirectory(prefix='.rotated-', dir=out.parent) if rotate and not cached else None
-        items = rotated_oath_items(oath_dir, table, work.name) if work is not None else table.path.astype(str)
+        items = _rotated_items(oath_dir, table, work.name) if work is not None else table.path.astype(str)
         _reset_peak_rss()
         if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
         t = time.perf_counter()
-        eng = FeatureExtractor(base, layer, batch_size=batch_size, pretrained=pretrained)
+        eng = FeatureExtractor(EngineConfig(backbone=base, layer=layer, batch_size=batch_size, pretrained=pretrained))
         try: feats = eng.extract(items, ids=table.picNum, kind='oath', out=out, progress=False)
         finally:
             if work is not None: work.cleanup()
@@ -180,11 +111,11 @@ def evaluate_network(
 def evaluate_networks(
                       oath_dir: str | os.PathLike,        # OATH tree (genuine or synthetic)
                       backbones: list[str] | None = None,  # None or empty: `default_backbones()`
-                      layer: str = 'logits',               # feature layer: 'logits' or 'pooled'
+                      layer: str = EngineConfig.layer,     # feature layer: 'logits' or 'pooled'
                       protocol: str = 'grouped',           # 'grouped' (leakage-free, default), 'oath', 'tame' or 'tame2022' (TAME's evaluation)
                       clf=None,                            # default: `default_ridge()` ('tame2022': `tame2022_ridge()`)
                       cache_dir: str | os.PathLike | None = None,  # feature cache (default <data dir>/features)
-                      batch_size: int = 64,                # images per network call
+                      batch_size: int = EngineConfig.batch_size,   # images per network call
                       out_csv: str | os.PathLike | None = None,    # also write the table to this CSV (atomically); None: don't
                       progress: bool = True,               # show a progress bar over the networks
                       client=None,                         # a dask.distributed Client: one network per task
@@ -249,3 +180,7 @@ def plot_accuracy_runtime(
         fname = Path(fname); fname.parent.mkdir(parents=True, exist_ok=True)
         ax.figure.savefig(fname, dpi=150, bbox_inches='tight')
     return ax
+
+# %% ../nbs/41_benchmark.ipynb #74a72d55
+__getattr__ = deprecated_names(__name__, {n: f'tame.featurefiles.{n}' for n in ('FEATURE_CACHE_FORMAT', 'feature_cache_manifest',
+                                                                                'feature_cache_file', 'check_feature_cache', 'rotated_oath_items')})

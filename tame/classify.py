@@ -16,8 +16,8 @@ from sklearn.pipeline import Pipeline
 from .clffile import ClassifierFileError, classifier_from_tame_pickle, load_classifier, no_classifier_message
 from .config import EngineConfig, FieldOfView
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, classifier_file, get_logger, warn_deprecated
-from .features import FeatureExtractor, calibration_items
-from .sources import check_image_shapes, image_items
+from .engine import FeatureExtractor
+from .sources import calibration_items, check_image_shapes, image_items
 from .train import train_classifier
 
 # %% auto #0
@@ -65,10 +65,6 @@ def _feature_rows(X) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim != 2: raise ValueError(f"feature rows must be a 2-D array (N, F), got shape {X.shape}; or pass image files")
     return X
-
-def _fov_kw(fov: FieldOfView) -> dict:
-    "The field of view as the feature engine's `extract` takes it."
-    return {'fov_radius_frac': fov.radius_frac, 'fov_center_frac': fov.center_frac}
 
 def _old_attribute(clf, name: str):
     "tame 0.2's attributes `batch_size`, `device`, `engine_args` of an AsimClassifier, from its `config` (FutureWarning)."
@@ -119,7 +115,7 @@ class AsimClassifier:
     def engine(self) -> FeatureExtractor:
         "The feature engine of the classifier's backbone and layer (built on first use)."
         if self._engine is None:
-            eng = FeatureExtractor(**self.config.options())
+            eng = FeatureExtractor(self.config)
             self.check_feature_size(eng.n_features())   # the layer's size, from one blank input, before any image is read
             self._engine = eng
         return self._engine
@@ -190,7 +186,7 @@ class AsimClassifier:
             self.config = self.config.replace(batch_size=batch_size)
             if self._engine is not None: self._engine.batch_size = self.config.batch_size
         feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress,
-                                    **(_fov_kw(fov) if kind == 'raw' else {}))
+                                    fov=fov if kind == 'raw' else None)
         return _results(self, files, feats)
 
     def to_pipeline(self,
@@ -288,8 +284,8 @@ class ImageFeatures(sklearn.base.TransformerMixin, sklearn.base.BaseEstimator):
                  ) -> np.ndarray:    # (N, F) float32 features
         "The features of the images; an unreadable image is an error naming it (a pipeline has no row to put a reason in)."
         files = image_items(X)
-        kw = _fov_kw(self.fov or FieldOfView()) if self.kind == 'raw' else {}
-        f = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=self.kind, progress=False, **kw)
+        f = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=self.kind, progress=False,
+                                fov=(self.fov or FieldOfView()) if self.kind == 'raw' else None)
         bad = np.flatnonzero(f.status.to_numpy() != 'ok')
         if len(bad): raise ValueError(f"{len(bad)} of {len(files)} images could not be read, e.g. {files[bad[0]]}: {f.status.iloc[bad[0]]}")
         return f.filter(like='feat_').to_numpy()

@@ -62,7 +62,8 @@ def _cmd_demo(
     _say(f'  gallery of synthetic classes: {g}')
     # the embedded pretrained backbone, the benchmark against its random-weight control, the SVM classifier
     from tame.backbones import DEFAULT_BACKBONE
-    from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, feature_cache_file, plot_accuracy_runtime
+    from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, plot_accuracy_runtime
+    from tame.featurefiles import feature_cache_file
     from tame.classify import AsimClassifier
     from tame.svm import plot_svm_summary, svm_hyper_parameters
     import matplotlib.pyplot as plt
@@ -389,7 +390,7 @@ _CENTRE_HELP = ("centre of the circular field of view as fractions of the image'
 
 # %% ../nbs/90_cli.ipynb #a7dee470
 def _engine_args(p):
-    "--engine, --precision, --calibration: the feature engine (see `tame.features.FeatureExtractor`)."
+    "--engine, --precision, --calibration: the feature engine (see `tame.engine.FeatureExtractor`)."
     p.add_argument('--engine', default='torch', choices=['torch', 'openvino'],
                    help="feature engine: 'torch' (exact) or 'openvino' (CPU; pip install \"tame-aurora[fast]\")")
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8'],

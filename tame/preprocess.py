@@ -25,7 +25,10 @@ from fastcore.basics import patch
 from .backbones import DEFAULT_BACKBONE, get_backbone
 from .classify import AsimClassifier, class_probabilities
 from .core import classifier_file, data_dir, deprecated_names, get_logger, lock_file, tame_version, utc_times
-from .features import DEFAULT_ENGINE, FeatureExtractor, ImagePipeline, check_engine, check_fov, engine_settings, fov_center, read_features
+from .config import DEFAULT_ENGINE_SETTINGS, EngineConfig, FieldOfView
+from .engine import FeatureExtractor, engine_settings
+from .featurefiles import read_features
+from .imageprep import ImagePipeline
 from .hdf import open_hdf, read_table_header
 from .parallel import parallel_map, wait_futures
 from .groundfiles import read_iaga2002, read_image_txt, read_pangaea_ceilometer
@@ -54,7 +57,7 @@ class AsimJob:
     classifier: str | None = None        # classifier file; None: no class probabilities
     device: str | None = None            # None: CUDA if present, else CPU
     classifier_sha256: str | None = None # SHA-256 of the classifier file (None: computed from the file when needed)
-    engine: str = 'torch'                # feature engine: 'torch' or 'openvino' (see `tame.features.engine_settings`)
+    engine: str = 'torch'                # feature engine: 'torch' or 'openvino' (see `tame.engine.engine_settings`)
     precision: str = 'fp32'              # 'fp32', 'bf16' or 'int8' (the last two: openvino)
     calibration: tuple | None = None     # int8: raw frames to calibrate on, never frames of the run (see `PreProcessor`)
     fov_center_frac: tuple | None = None # field-of-view circle centre (x, y) as fractions of the frame; None: its centre
@@ -70,8 +73,8 @@ def _worker_state(job: AsimJob):
         if len(_STATE) >= 2:
             for e, _, _ in _STATE.values(): e.close()           # their loader processes
             _STATE.clear()
-        eng = FeatureExtractor(job.backbone, job.layer, device=job.device, batch_size=job.batch_size, num_workers=job.num_workers,
-                               engine=job.engine, precision=job.precision, calibration=job.calibration)
+        eng = FeatureExtractor(EngineConfig(backbone=job.backbone, layer=job.layer, device=job.device, batch_size=job.batch_size, num_workers=job.num_workers,
+                                            engine=job.engine, precision=job.precision, calibration=job.calibration))
         clf = AsimClassifier(model_file=job.classifier, backbone=job.backbone) if job.classifier else None
         if clf is not None:                  # the classifier must fit this layer's size: checked before any image is read
             clf.check_feature_size(eng.n_features())
@@ -106,9 +109,9 @@ def asim_settings(
 ) -> dict:          # backbone, layer, pretrained, preprocessing, classifier_sha256, tame_version
     "What a partition made with `job` depends on, as the feature engine reports it (no network is loaded)."
     spec = get_backbone(job.backbone)
-    pre = ImagePipeline(spec, 'raw', fov_radius_frac=job.fov_radius_frac, fov_center_frac=job.fov_center_frac).config()
+    pre = ImagePipeline(spec, 'raw', fov=FieldOfView(job.fov_radius_frac, job.fov_center_frac)).config()
     sha = job.classifier_sha256 or (file_sha256(job.classifier) if job.classifier else None)
-    eng = _engine_id(job.engine, job.precision, job.calibration)
+    eng = _engine_id(EngineConfig(engine=job.engine, precision=job.precision, calibration=job.calibration))
     return json.loads(json.dumps(dict(backbone=spec.name, layer=job.layer, pretrained=True, preprocessing=pre,
                                       classifier_sha256=sha, tame_version=tame_version(), engine=eng)))
 
@@ -119,7 +122,7 @@ def _differences(
     keys=SETTINGS_KEYS,          # which to compare
 ) -> list[str]:                  # 'layer: logits (file) vs pooled (now)', ... (empty: they match)
     "The settings that differ, for a message."
-    get = lambda d, k: d.get(k, DEFAULT_ENGINE) if k == 'engine' else d.get(k)     # files from before engines were recorded
+    get = lambda d, k: d.get(k, DEFAULT_ENGINE_SETTINGS) if k == 'engine' else d.get(k)     # files from before engines were recorded
     same = lambda k: json.dumps(get(old, k), sort_keys=True) == json.dumps(get(new, k), sort_keys=True)
     return [f'{k}: {get(old, k)!r} (file) vs {get(new, k)!r} (now)' for k in keys if not same(k)]
 
@@ -179,8 +182,8 @@ def process_partition(
     if work.exists() and not set(rows.file) <= set(read_features(work).index):
         work.unlink()                                        # a finished work file of other images (the index changed)
     with lock:                           # one extraction at a time per process (a worker with several threads shares the network)
-        feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress, fov_radius_frac=job.fov_radius_frac,
-                               fov_center_frac=job.fov_center_frac)
+        feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress,
+                               fov=FieldOfView(job.fov_radius_frac, job.fov_center_frac))
     got = feats.attrs.get('tame') or {}
     meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
     rec = rows[['time', 'loc', 'wavelength_A', 'file']].reset_index(drop=True)
@@ -188,9 +191,8 @@ def process_partition(
     ok = (f.status == 'ok').to_numpy()
     write_records(pd.concat([rec, f.drop(columns='status'), class_probabilities(clf, f), f[['status']]], axis=1), out, 'asim', meta)
     work.unlink(missing_ok=True)
-    pool = getattr(engine, '_pool', None)                    # the engine's loader processes, kept across partitions
     return dict(info, skipped=False, seconds=time.time() - t0, bad=int((~ok).sum()), model_loads=_LOADS[0], device=str(engine.device),
-                loader_pids=sorted(pool._processes) if pool is not None else [])
+                loader_pids=engine.loader_pids())                # the engine's loader processes, kept across partitions
 
 def _rmdir_if_empty(d: Path):
     "Remove a folder if it is empty."
@@ -299,8 +301,8 @@ class PreProcessor:
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
         self.backbone, self.layer, self.batch_size = backbone, layer, batch_size
         self.file_pattern, self.fov, self.num_workers, self.device = file_pattern, fov_radius_frac, num_workers, device
-        check_fov(fov_radius_frac, fov_center_frac)                         # before anything is written
-        self.fov_center = fov_center(fov_center_frac)                           # the frame's centre is recorded as no centre
+        FieldOfView(fov_radius_frac, fov_center_frac)                       # checked before anything is written
+        self.fov_center = FieldOfView(fov_radius_frac, fov_center_frac).center_frac   # the frame's centre is recorded as no centre
         if index is not None and asim_path is not None: raise ValueError('give asim_path or index (a CSV of the images), not both')
         self.index = index
         self.engine, self.precision, self.calibration = engine, precision, calibration
@@ -316,7 +318,7 @@ class PreProcessor:
         if self.precision == 'int8' and self.calibration is not None:
             cal = tuple(index_archive(self.calibration, self.file_pattern)['path'])
             if not cal: raise FileNotFoundError(f'no calibration frames found in {self.calibration}')
-        check_engine(self.engine, self.precision, cal)                     # refuse bad engine settings before any work (reads nothing)
+        EngineConfig(engine=self.engine, precision=self.precision, calibration=cal)   # refuse bad engine settings before any work (reads nothing)
         return AsimJob(str(self.data_path), self.backbone, self.layer, self.batch_size, self.fov, self.num_workers,
                        None if p is None else str(p), self.device, None if p is None else file_sha256(p),
                        self.engine, self.precision, cal, self.fov_center)

@@ -17,7 +17,7 @@ from .benchmark import check_feature_cache, feature_cache_manifest, rotated_oath
 from .clffile import save_classifier
 from .config import EngineConfig
 from .core import classifier_file, get_logger, tame_version, warn_deprecated
-from .features import FeatureExtractor
+from .engine import FeatureExtractor
 from .oath import oath_table, read_split
 from .protocols import grouped_splits, night_groups, oath_splits
 from .svm import LINEAR_C, FitReport, SvmSearch, calibrated_svm, fit_tame2022, nested_report, svm_hyper_parameters, tame2022_search
@@ -50,7 +50,7 @@ def __getattr__(name: str):
 # %% ../nbs/45_train.ipynb #3bc1d6de
 def _extractor(config: EngineConfig) -> FeatureExtractor:
     "The feature engine of an engine configuration."
-    return FeatureExtractor(**config.options())
+    return FeatureExtractor(config)
 
 def _oath_features(eng, oath_dir, table, features_file, rotate: bool, progress: bool) -> np.ndarray:
     "(N, F) features of the OATH images in table order, rotated by rotAng first if `rotate`."
