@@ -24,9 +24,9 @@ import pandas as pd
 __all__ = ['CLASSES', 'CLASS_LABELS', 'CLASS_IDS', 'AURORA_IDS', 'NON_AURORA_IDS', 'CLASSES2', 'TAME_HOME_ENV', 'logger',
            'REMOVED_IN', 'DEPRECATIONS', 'DATA_TYPES', 'STATS', 'TAME_STATS', 'PROB_COLUMNS', 'CLF_FILE',
            'MONTH_COLUMNS', 'COLUMN_RENAMES', 'MAX_DT_S', 'class2_of', 'data_dir', 'get_logger', 'set_verbosity',
-           'DataFormatError', 'caller_stacklevel', 'warn_deprecated', 'deprecated_names', 'process_umask',
-           'atomic_write', 'LockedError', 'lock_file', 'utc_timestamp', 'utc_times', 'canonical_column',
-           'rename_old_columns', 'tame_version', 'classifier_file', 'night_of']
+           'DataFormatError', 'in_cli_terms', 'caller_stacklevel', 'warn_deprecated', 'deprecated_names',
+           'process_umask', 'atomic_write', 'LockedError', 'lock_file', 'utc_timestamp', 'utc_times',
+           'canonical_column', 'rename_old_columns', 'tame_version', 'classifier_file', 'night_of']
 
 # %% ../nbs/00_core.ipynb #587dbbc7
 CLASSES = ('arc', 'diffuse', 'discrete', 'cloudy', 'moon', 'noaurora')   # OATH picType, index = class6 id
@@ -89,6 +89,15 @@ class DataFormatError(ValueError):
         self.path, self.line, self.msg = (None if path is None else str(path)), line, msg
         where = '' if path is None else f"{path}:{line}: " if line is not None else f"{path}: "
         super().__init__(where + msg)
+
+# %% ../nbs/00_core.ipynb #e1e6a7a2
+def in_cli_terms(
+    exc: BaseException,   # the exception to raise, its message in the library's terms
+    message: str,         # the same problem in the command line's terms (its options and commands)
+) -> BaseException:       # `exc`, now carrying `cli_message`
+    "Attach the command line's wording of an error (`tame` prints `exc.cli_message`; Python callers see `str(exc)`)."
+    exc.cli_message = message
+    return exc
 
 # %% ../nbs/00_core.ipynb #20b033ea
 REMOVED_IN = {'0.3': '0.4'}     # deprecated in -> removed in
