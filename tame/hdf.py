@@ -140,6 +140,9 @@ def _open_checked(path, allow_objects: str | None) -> h5py.File:
     try: f = h5py.File(path, 'r')
     except OSError as e: raise DataFormatError(f"not an HDF5 file ({e})", path) from None
     try: _check_tree(f, path, allow_objects)
+    except DataFormatError: f.close(); raise
+    except (OSError, KeyError, RuntimeError, ValueError, TypeError) as e:    # a damaged structure: HDF5's own error, with the file
+        f.close(); raise DataFormatError(f"damaged HDF5 structure ({type(e).__name__}: {e}); not loaded", path) from None
     except BaseException: f.close(); raise
     return f
 
