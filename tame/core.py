@@ -176,11 +176,15 @@ def _link_error(path, doing: str) -> LinkError:
 def real_folder(
     path: str | os.PathLike,   # a folder inside `root` (created with its parents if missing)
     root: str | os.PathLike,   # where links are the user's business (e.g. the data path); `path` must be inside it
+    create: bool = True,       # create what is missing (False: only check what is there)
 ) -> Path:                     # `path`
     "Create the folder `path` if missing; refuse (`LinkError`) when it, or a folder between `root` and it, is a symbolic link."
     path, cur = Path(path), Path(root)
+    if create: cur.mkdir(parents=True, exist_ok=True)
     for part in path.relative_to(cur).parts:
         cur = cur / part
+        if os.path.islink(cur): raise _link_error(cur, 'write')
+        if not create and not cur.exists(): return path
         try: cur.mkdir()
         except FileExistsError: pass
         if os.path.islink(cur): raise _link_error(cur, 'write')
