@@ -305,10 +305,12 @@ def _span(t: pd.Series) -> str:
 
 def _check_stations(a, b, by, what, dates_meet, keep_unmatched) -> None:
     "A JoinWarning for every station of `a` (after pairing: `_by` holds the caller's codes) that `b` lacks, naming pairs=."
-    have = sorted(set(b[by].dropna().astype(str)))
-    own = a['_by'] if '_by' in a else a[by]
-    lost = sorted({(str(o), str(c)) for o, c in zip(own, a[by]) if pd.notna(c) and str(c) not in have})
-    if not lost: return
+    have = {c for c in b[by].unique() if pd.notna(c)}
+    if all(c in have for c in a[by].unique() if pd.notna(c)): return        # the common case, on the unique codes only
+    gone = a[by].notna() & ~a[by].isin(have)
+    own = (a['_by'] if '_by' in a else a[by])[gone]
+    lost = sorted({(str(o), str(c)) for o, c in pd.DataFrame({'o': own, 'c': a[by][gone]}).drop_duplicates().itertuples(index=False)})
+    have = sorted(str(c) for c in have)
     names = [o if o == c else f'{o} (paired with {c})' for o, c in lost]
     fate = 'kept with NaN' if keep_unmatched else 'dropped'
     if not have: msg = f'{what} (second) have no rows: the {len(a)} rows of first are {fate}'
