@@ -244,16 +244,18 @@ class DataAnalyzer:
                       wavelength: int | None = None,  # the images' wavelength, Å (0: white light); None: per station, the analyzer's, else the commonest
                       style: str = 'default',         # 'default' or 'paper': 7 in wide, 8 pt text, 300 dpi (PNG and PDF either way)
                       figures=None,                   # which of FIGURES to draw (None: all)
+                      index: list | None = None,      # rows of figures drawn by the caller (figure_style's index): listed first; the run's are added
                      ) -> FigureList:                 # every file written (PNG, PDF, index.md last); .skipped: the figures not made
         "Every figure of every station into `image_path`, and index.md: each figure, what it shows, its data; those not made, and why."
-        rows, skipped = [], []
+        rows, skipped = index if index is not None else [], []
+        own = len(rows)
         locs = [locations] if isinstance(locations, str) else list(locations or self.provider.locations('asim'))
         for i, loc in enumerate(locs):
             skipped += self.make_figures(start, end, loc, benchmark_csv if i == 0 else None, wavelength, style, rows, figures).skipped
         wls = ', '.join(f'{loc} {_figures.wavelength_label(self.wavelengths[loc])}' for loc in locs if loc in self.wavelengths) or 'no images'
         about = f'Data: `{self.provider.data_path.name}`, {start} .. {end}; {wls}; tame version {tame_version()}.'
         idx = _figures.write_index(self.image_path, rows, skipped, f'Figures ({style} style)', about, self.synthetic)
-        return FigureList(sorted(self.image_path / f for r in rows for f in r['files']) + [idx], skipped)
+        return FigureList(sorted(self.image_path / f for r in rows[own:] for f in r['files']) + [idx], skipped)
 
     # TAME's documented calls (its README): they still work, over all the data, and say what replaces them
     def plot_daily_cloud_coverage(self) -> FigureList:

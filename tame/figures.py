@@ -24,10 +24,10 @@ from .sources import read_image
 
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'PAPER_WIDTH_IN', 'PAPER_FONT_PT', 'PAPER_DPI', 'SYNTHETIC_STAMP', 'GALLERIES', 'figure_style',
-           'stamp_synthetic', 'write_index', 'wavelength_label', 'pick_wavelength', 'plot_class_occurrence',
-           'read_themis_skymap', 'meridian_bins', 'brightness_keogram', 'plot_keograms', 'embed_features',
-           'embedding_clusters', 'plot_embedding', 'prediction_entropy', 'gallery_rows', 'plot_gallery',
-           'plot_class_distribution']
+           'stamp_synthetic', 'save_figure', 'write_index', 'wavelength_label', 'pick_wavelength',
+           'plot_class_occurrence', 'read_themis_skymap', 'meridian_bins', 'brightness_keogram', 'plot_keograms',
+           'embed_features', 'embedding_clusters', 'plot_embedding', 'prediction_entropy', 'gallery_rows',
+           'plot_gallery', 'plot_class_distribution']
 
 # %% ../nbs/60_figures.ipynb #39d12c22
 _log = get_logger('figures')
@@ -88,11 +88,21 @@ def _save(fig, image_path: Path | None, name: str, data: str = '') -> list[Path]
     _fit_titles(fig)
     if _STYLE['synthetic']: stamp_synthetic(fig)
     out = [image_path / f'{name}.png', image_path / f'{name}.pdf']
-    fig.savefig(out[0], dpi=PAPER_DPI if paper else 130, bbox_inches='tight'); fig.savefig(out[1], bbox_inches='tight')
+    for p, kw in ((out[0], dict(format='png', dpi=PAPER_DPI if paper else 130)), (out[1], dict(format='pdf'))):
+        with atomic_write(p, 'wb') as f: fig.savefig(f, bbox_inches='tight', **kw)      # whole, or not at all
     if _STYLE['index'] is not None:
         shows = '; '.join(t for t in [fig._suptitle.get_text() if fig._suptitle else ''] + [' '.join(ax.get_title().split()) for ax in fig.axes] if t)
         _STYLE['index'].append(dict(figure=name, files=[p.name for p in out], shows=shows, data=data))
     return out
+
+def save_figure(
+        fig,                 # a matplotlib Figure drawn by the caller
+        image_path,          # folder for the PNG and PDF (a Path); None: nothing written
+        name: str,           # file name, without suffix
+        data: str = '',      # the data behind the figure, for its row in the index
+       ) -> list[Path]:      # the PNG and PDF written
+    "Save a figure of your own as tame saves its figures: PNG and PDF, each written whole, in the current `figure_style`."
+    return _save(fig, image_path, name, data)
 
 # %% ../nbs/60_figures.ipynb #a856fa25
 def _date_axis(ax):
