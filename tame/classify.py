@@ -18,6 +18,7 @@ from .config import EngineConfig, FieldOfView
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, classifier_file, get_logger, warn_deprecated
 from .engine import FeatureExtractor
 from .sources import calibration_items, check_image_shapes, image_items
+from .svm import model_proba
 from .train import train_classifier
 
 # %% auto #0
@@ -135,16 +136,20 @@ class AsimClassifier:
         X = np.asarray(X)
         if X.ndim == 2 and len(X): self.check_feature_size(X.shape[1])
         out = np.full((len(X), len(CLASSES)), np.nan)
-        if hasattr(self.model, 'predict_proba'): out[:, self._cols] = self.model.predict_proba(X)
+        p = model_proba(self.model, X) if len(X) else None      # an SVC's by libsvm's Platt coupling (tame.svm)
+        if p is not None: out[:, self._cols] = p
         return out
 
     def predict_with_proba(self,
                            X: np.ndarray,   # (N, F) feature rows of the classifier's backbone and layer
                           ) -> tuple[np.ndarray, np.ndarray]:
-        "Class probabilities (N, 6) and predicted class ids (N,) of feature rows (the model's own decision)."
+        "Class probabilities (N, 6) and predicted class ids (N,): the class of highest probability (TAME's argmax), else the model's decision."
         X = np.asarray(X)
         if not len(X): return np.zeros((0, len(CLASSES))), np.zeros(0, np.int64)
-        return self.predict_features(X), np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
+        probs = self.predict_features(X)
+        if not np.isnan(probs).all():    # TAME: np.argmax(predict_image_proba(feats), axis=1)
+            return probs, np.where(np.isnan(probs), -np.inf, probs).argmax(1).astype(np.int64)
+        return probs, np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
 
     def predict_proba(self,
                       X,                      # (N, F) feature rows or a DataFrame with feat_ columns; or image files
