@@ -128,6 +128,7 @@ def _timm_spec(name):
                         f, cfg.get('url') or (f"https://huggingface.co/{cfg['hf_hub_id']}" if cfg.get('hf_hub_id') else None),
                         cfg.get('hf_hub_id') or arch, extra=dict(arch=arch))
 
+# %% ../nbs/30_backbones.ipynb #2f8aaa1c
 TAME2022_WEIGHTS = 'IMAGENET1K_V1'   # what TAME's `torchvision.models.<name>(pretrained=True)` loaded (torchvision < 0.13)
 TAME2022_NETWORKS = ('alexnet', 'vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn', 'resnet18',
                      'resnet34', 'resnet50', 'resnet101', 'resnet152', 'squeezenet1_0', 'squeezenet1_1', 'densenet121',
@@ -147,6 +148,7 @@ def _tame2022_spec(name):
     spec.mean, spec.std, spec.interpolation = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 'bilinear'   # its ImageNet Normalize, Resize
     return spec
 
+# %% ../nbs/30_backbones.ipynb #a0aad3e4
 def torchvision_names() -> list[str]:
     "The installed torchvision's ImageNet classification models."
     return sorted(torchvision.models.list_models(module=torchvision.models))

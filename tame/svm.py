@@ -271,6 +271,7 @@ class _LibsvmRandom:
             while (m & 0xFFFFFFFF) < t: m = self._next() * r
         return m >> 32
 
+# %% ../nbs/42_svm.ipynb #fce8b863
 def _sigmoid_train(dec: np.ndarray, pos: np.ndarray) -> tuple[float, float]:
     "libsvm's sigmoid_train: (A, B) of P(pos | d) = 1 / (1 + exp(A d + B)), Newton's method with backtracking (Lin, Lin & Weng 2007)."
     n1 = float(pos.sum()); n0 = len(pos) - n1
