@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
+import json
 import multiprocessing
 import multiprocessing.util
 import os
 import platform
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -24,14 +29,15 @@ import torch
 from .backbones import BackboneSpec, FeatureNet, load_backbone, set_model_and_device
 from .config import DEFAULT_ENGINE_SETTINGS, EngineConfig, FieldOfView
 from .config import ENGINES as _ENGINES, PRECISIONS as _PRECISIONS
-from .core import deprecated_names, get_logger, warn_deprecated
+from .core import atomic_write, data_dir, deprecated_names, get_logger, lock_file, warn_deprecated
 from .featurefiles import FeatureRun, feature_frame
 from .imageprep import ImagePipeline, grey_to_input
 from .imagefiles import split_frame
 from .sources import calibration_items
 
 # %% auto #0
-__all__ = ['FAST_EXTRA', 'tune_malloc', 'calibration_id', 'engine_settings', 'FeatureExtractor', 'extract_features']
+__all__ = ['FAST_EXTRA', 'AUTO_LONG_JOB', 'tune_malloc', 'calibration_id', 'engine_settings', 'machine_id', 'auto_choice',
+           'FeatureExtractor', 'extract_features', 'measure_engines']
 
 # %% ../nbs/32_engine.ipynb #110afecd
 _log = get_logger('engine')
@@ -150,7 +156,8 @@ def engine_settings(
                         'engine_settings(tame.config.EngineConfig(engine=..., precision=..., calibration=...))')
         config = EngineConfig(**old)
     config = config or EngineConfig()
-    return _recorded(config.engine, config.precision, calibration_items(config.calibration) if config.precision == 'int8' else None)
+    name = 'torch' if config.engine == 'auto' else config.engine        # 'auto' runs exact fp32, recorded as tame 0.2's torch fp32
+    return _recorded(name, config.precision, calibration_items(config.calibration) if config.precision == 'int8' else None)
 
 # %% ../nbs/32_engine.ipynb #db6e80d6
 def _import_openvino():
@@ -195,6 +202,114 @@ class _OpenVinoNet:
     def __call__(self, g: torch.Tensor, req) -> np.ndarray:
         return np.array(req.infer([np.ascontiguousarray(g.numpy(), np.float32)])[0], np.float32, copy=True)
 
+# %% ../nbs/32_engine.ipynb #3a32b250
+AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest exact runtime
+_EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
+
+def _cpu_name() -> str:
+    "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` says."
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine()
+
+def machine_id() -> dict:
+    "What measured speeds and compiled networks depend on: CPU model and vector ISA, cores, torch and OpenVINO versions."
+    try:
+        from importlib.metadata import version
+        ov = version('openvino')
+    except Exception: ov = None
+    return dict(cpu=_cpu_name(), isa=torch.backends.cpu.get_cpu_capability(), cores=os.cpu_count(), torch=torch.__version__, openvino=ov)
+
+def _measured() -> dict:
+    "`measure_engines`' saved table for this machine ({} when there is none, or it was measured on another CPU or versions)."
+    p = data_dir(None, 'compiled', create=False) / 'engines.json'
+    try: m = json.loads(p.read_text())
+    except (OSError, ValueError): return {}
+    return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
+
+def _have_compiler() -> bool:
+    "A C++ compiler that inductor can use is on the PATH."
+    return any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++'))
+
+def auto_choice() -> str:
+    "The runtime `engine='auto'` uses for long CPU jobs here: 'torch-compiled', 'openvino-fp32' or 'torch' (eager)."
+    rates = {k: v for k, v in _measured().get('img_per_s', {}).items() if k in _EXACT and v}
+    if rates: return max(rates, key=rates.get)
+    if _have_compiler(): return 'torch-compiled'
+    return 'openvino-fp32' if importlib.util.find_spec('openvino') is not None else 'torch'
+
+# %% ../nbs/32_engine.ipynb #ecc271cf
+def _net_key(net: torch.nn.Module, batch_size: int, channels_last: bool) -> str:
+    "The name of a compiled network's file: a hash of its architecture, weights, batch size, memory format, CPU and torch."
+    h = hashlib.sha256(json.dumps(dict(machine_id(), cores=None, openvino=None, batch=batch_size, channels_last=channels_last,
+                                       arch=repr(net), format='aoti-freezing-1'), sort_keys=True).encode())
+    for k, v in net.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:24]
+
+def _build_aot(src: str, dst: str, batch_size: int, size: int, channels_last: bool) -> None:
+    "In a build process: the network saved at `src` compiled ahead of time (AOTInductor, freezing), checked against eager, saved as `dst`."
+    dst = Path(dst); tmp = dst.with_name(f'.{dst.stem}.{os.getpid()}.pt2')
+    with lock_file(dst.with_suffix('.lock'), 'compiling the network', wait=True):   # one build at a time; the others find the file
+        if dst.exists(): return
+        net = torch.load(src, weights_only=False).eval()
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=fmt)
+        try:
+            with torch.no_grad():
+                torch._inductor.aoti_compile_and_package(torch.export.export(net, (x,)), package_path=str(tmp), inductor_configs={'freezing': True})
+                want, got = net(x), torch._inductor.aoti_load_package(str(tmp))(x)
+            err, tol = float((got - want).abs().max()), 1e-4 * (1 + float(want.abs().max()))
+            if not err <= tol: raise RuntimeError(f'the compiled network differs from eager by {err:.3g} (tolerance {tol:.3g})')
+            os.replace(tmp, dst)
+        finally: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/32_engine.ipynb #c4cd0007
+class _AotNet:
+    "A network compiled ahead of time for this CPU and batch size, cached in tame's data directory; built in a separate process."
+    def __init__(self, net: torch.nn.Module, batch_size: int, size: int, channels_last: bool):
+        self.net, self.batch_size, self.size, self.channels_last = net, batch_size, size, channels_last
+        folder = data_dir(None, 'compiled')
+        self.path = folder / f'{_net_key(net, batch_size, channels_last)}.pt2'
+        self.failed, self.log = self.path.with_suffix('.failed'), self.path.with_suffix('.log')
+        self.model, self.proc, self.error = None, None, self.failed.read_text() if self.failed.exists() else None
+
+    def ready(self) -> bool:
+        "Loaded (or loadable now: the file exists); a build that has ended is collected."
+        if self.model is None and self.proc is not None and self.proc.poll() is not None:
+            if self.proc.returncode and not self.path.exists():
+                self.error = f'build failed (exit {self.proc.returncode}): ' + (self.log.read_text()[-800:] if self.log.exists() else '')
+                self.failed.write_text(self.error); _log.warning(f'compiling the network failed; staying eager ({self.log})')
+            self.proc = None
+        if self.model is None and self.path.exists():
+            try: self.model = torch._inductor.aoti_load_package(str(self.path))
+            except Exception as e:
+                self.error = f'{self.path}: cannot be loaded ({type(e).__name__}: {e})'; _log.warning(self.error)
+                self.path.unlink(missing_ok=True)
+        return self.model is not None
+
+    def build(self, wait: bool = False) -> bool:
+        "Start compiling (once; not after a failure; a build another process runs is waited for); `wait`: until it has ended."
+        if self.ready() or self.error: return self.ready()
+        if self.proc is None:
+            src = self.path.with_suffix(f'.{os.getpid()}.net')
+            torch.save(self.net, src)                   # the network as it is here: no name or weights file to resolve again
+            code = ('import sys, pathlib, tame.engine as e\ntry: e._build_aot(*sys.argv[1:3], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")\n'
+                    'finally: pathlib.Path(sys.argv[1]).unlink(missing_ok=True)')
+            env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=os.environ.get('TORCHINDUCTOR_CACHE_DIR', str(self.path.parent / 'inductor')))
+            with open(self.log, 'w') as log:
+                self.proc = subprocess.Popen([sys.executable, '-c', code, str(src), str(self.path), str(self.batch_size), str(self.size),
+                                              '1' if self.channels_last else '0'], stdout=log, stderr=subprocess.STDOUT, env=env)
+            _log.info(f'compiling the network for this CPU in process {self.proc.pid} (once; saved as {self.path})')
+        if wait and self.proc is not None: self.proc.wait()
+        return self.ready()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        "The compiled network on a batch of exactly `batch_size` (the input's memory format is made the one it was built for)."
+        return self.model(x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format))
+
 # %% ../nbs/32_engine.ipynb #dde61d98
 _OLD_ORDER = ('backbone', 'layer', 'device', 'batch_size', 'num_workers', 'compile', 'channels_last', 'pretrained', 'weights_file',
               'engine', 'precision', 'calibration')   # tame 0.2's FeatureExtractor(...) arguments, in their order
@@ -236,23 +351,56 @@ class FeatureExtractor:
         config, spec = _engine_config(config, legacy_args, legacy, 'FeatureExtractor')
         self.config = config
         self.calibration = calibration_items(config.calibration) if config.precision == 'int8' else None
-        self.engine = _recorded(config.engine, config.precision, self.calibration)   # the calibration set hashed once, before the network loads
         self.malloc = tune_malloc()
         model, self.spec = load_backbone(spec or config.backbone, config.weights_file, pretrained=config.pretrained)
         self.layer, self.batch_size, self.pretrained = config.layer, config.batch_size, config.pretrained
         openvino = config.engine == 'openvino'
         net, self.device = set_model_and_device(FeatureNet(model, self.layer).eval(), 'cpu' if openvino else config.device)
-        key = (self.spec.name, self.layer, self.pretrained, str(config.weights_file))
-        self._ov = _OpenVinoNet(net, self.spec, config.precision, torch.get_num_threads(), key) if openvino else None
+        name = 'torch' if config.engine == 'auto' else config.engine               # 'auto' runs exact fp32: recorded as torch fp32
+        self.engine = _recorded(name, config.precision, self.calibration)   # the calibration set hashed once, before the network loads
+        self._key = (self.spec.name, self.layer, self.pretrained, str(config.weights_file))
+        self._ov = _OpenVinoNet(net, self.spec, config.precision, torch.get_num_threads(), self._key) if openvino else None
         self.channels_last = config.channels_last and not openvino             # torch-only options
         if self.channels_last: net = net.to(memory_format=torch.channels_last)
         self.num_workers = _loader_count(config.num_workers)
         self._loader = _LoaderPool(self.num_workers)
         self.half = self.device.type == 'cuda'
-        self.net, self.compiled = _compiled(net) if config.compile and not openvino else (net, False)
+        cpu = self.device.type == 'cpu' and not openvino
+        self.auto = auto_choice() if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
+        self.net, self.compiled, self._aot, self._auto_ov, self._seen = net, False, None, None, 0
+        if config.compile and not cpu and not openvino: self.net, self.compiled = _compiled(net)   # GPUs: torch.compile
+        elif cpu and (config.compile or (self.auto is not None and config.compile is None)):
+            self._aot = _AotNet(net, self.batch_size, self.spec.input_size, self.channels_last)  # a file made before is used at once
+            if config.compile: self._aot.build(wait=True)
+            if config.compile and not self._aot.ready(): _log.warning(f'compiling the network failed ({self._aot.error}); running eager')
+            self.compiled = self._aot.ready()
         self.info = dict(backbone=self.spec.name, layer=self.layer, pretrained=self.pretrained, device=str(self.device),
                          batch_size=self.batch_size, channels_last=self.channels_last, compiled=self.compiled, fp16=self.half,
-                         malloc=self.malloc, torch_threads=torch.get_num_threads(), engine=self.engine)
+                         malloc=self.malloc, torch_threads=torch.get_num_threads(), engine=self.engine, runtime=self.runtime())
+
+    def runtime(self) -> str:
+        "What runs the network now: 'torch', 'torch-compiled', 'openvino-fp32', ... ('auto:' in front when 'auto' chose it)."
+        if self._ov is not None: return f'openvino-{self.config.precision}'
+        now = 'openvino-fp32' if self._auto_ov is not None else 'torch-compiled' if self.compiled else 'torch'
+        return ('auto:' if self.auto is not None else '') + now + ('' if self.device.type == 'cpu' else f' ({self.device.type})')
+
+    def _long_job(self):
+        "A long job: 'auto' moves to its runtime (compiled torch: built in the background, eager until then; OpenVINO fp32: converted)."
+        if self.auto == 'torch-compiled' and self._aot is not None: self._aot.build()
+        elif self.auto == 'openvino-fp32' and self._auto_ov is None and not self.compiled:
+            try:
+                ov = _OpenVinoNet(self.net, self.spec, 'fp32', torch.get_num_threads(), self._key)
+                self._auto_ov = (ov, ov.compile())
+            except Exception as e: self.auto = 'torch'; _log.warning(f'OpenVINO fp32 unavailable ({type(e).__name__}: {e}); running torch')
+        self.info['runtime'] = self.runtime()
+
+    def _step(self, n: int):
+        "Count images through the network; switch to the compiled network once it is there."
+        self._seen += n
+        if self.auto is not None and self._seen >= AUTO_LONG_JOB: self._long_job()
+        if self._aot is not None and not self.compiled and self._aot.ready():
+            self.compiled = self.info['compiled'] = True; self.info['runtime'] = self.runtime()
+            _log.info(f'{self.runtime()}: switched to the network compiled for this CPU ({self._aot.path.name})')
 
     def forward(self,
                 g: torch.Tensor,  # (N, S, S) resized grey in [0, 1], N <= batch_size, on any device
@@ -260,14 +408,19 @@ class FeatureExtractor:
         "Features (N, F) float32 of a batch of resized grey images (N, S, S); pads to the batch size when compiled (int8: raw-calibrated)."
         n = len(g)
         if self._ov is not None: return self._ov(g.cpu(), self._request('raw'))
-        if self.compiled and n < self.batch_size: g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])
+        self._step(n)
+        if self._auto_ov is not None: return self._auto_ov[0](g.cpu(), self._auto_ov[1])
+        aot = self._aot is not None and self.compiled and 2 * n >= self.batch_size    # under half a batch, eager costs less than padding
+        if (aot or (self.compiled and self._aot is None)) and n < self.batch_size:
+            g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])    # one shape: nothing recompiles
         x = grey_to_input(g.to(self.device, non_blocking=True), self.spec, self.channels_last)   # expanded on the device
         with torch.inference_mode(), torch.autocast('cuda', torch.float16, enabled=self.half):
-            try: y = self.net(x)
+            try: y = self._aot(x) if aot else self.net(x)
             except Exception as e:
                 if not self.compiled: raise
-                _log.warning(f'compiled network failed ({type(e).__name__}); falling back to eager')
-                self.net, self.compiled = self.net._orig_mod, False; self.info['compiled'] = False
+                _log.warning(f'compiled network failed ({type(e).__name__}: {e}); falling back to eager')
+                self.net, self.compiled, self._aot = getattr(self.net, '_orig_mod', self.net), False, None
+                self.info.update(compiled=False, runtime=self.runtime())
                 y = self.net(x)
         return y[:n].float().cpu().numpy()
 
@@ -298,6 +451,7 @@ class FeatureExtractor:
             both = [it for it in items if os.path.abspath(it) in cal]
             if both: raise ValueError(f'{len(both)} of the items are calibration images of this int8 engine, e.g. {both[0]}; '
                                       'calibrate on other images of the same kind')
+        if self.auto is not None and len(items) >= AUTO_LONG_JOB: self._long_job()   # a long job: the fastest exact runtime
         run = FeatureRun(out, dict(self.info, preprocessing=pipe.config(), tame_features=1))
         if (done := run.finished(ids)) is not None: return done
         frames = run.batches()
@@ -369,6 +523,67 @@ def extract_features(
     eng = FeatureExtractor(config)
     try: return eng.extract(items, ids, kind, out, progress, fov, **kw)
     finally: eng.close()
+
+# %% ../nbs/32_engine.ipynb #9effa0fe
+def _time_rounds(fns: dict, n: int, seconds: float, rounds: int = 3) -> dict:
+    "img/s of each fn() (each call does n images): `rounds` turns of about seconds / rounds each, interleaved; the median turn."
+    out = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t, i = time.perf_counter(), 0
+            while i < 1 or time.perf_counter() - t < seconds / rounds: fn(); i += 1
+            out[k].append(i * n / (time.perf_counter() - t))
+    return {k: float(np.median(v)) for k, v in out.items()}
+
+def _runner(name: str, batch_size: int, g: torch.Tensor):
+    "A function running engine `name` on the batch g (OpenVINO int8 calibrated on random frames), or None where unavailable."
+    if name in ('torch', 'torch-compiled'):
+        eng = FeatureExtractor(EngineConfig(engine='torch', compile=name == 'torch-compiled', batch_size=batch_size, num_workers=0))
+        return (lambda: eng.forward(g)) if eng.compiled == (name == 'torch-compiled') else None
+    prec = name.split('-')[1]
+    model, spec = load_backbone()
+    ov = _OpenVinoNet(FeatureNet(model).eval(), spec, prec, torch.get_num_threads())
+    rng = np.random.default_rng(0)
+    req = ov.compile('random', lambda: [rng.random((224, 224), np.float32) for _ in range(32)])
+    return lambda: ov(g, req)
+
+def measure_engines(
+                    batch_size: int = 64,    # images a batch (compiled torch is built for it)
+                    seconds: float = 4.0,    # timing per engine (in 3 turns)
+                    engines=None,            # which (default: every one available: torch, torch-compiled, openvino-fp32/-bf16/-int8)
+                    save: bool = True,       # keep the table for engine='auto' (tame's data directory: compiled/engines.json)
+                    show: bool = True,       # print the table
+                   ) -> pd.DataFrame:        # by engine: img_per_s, exact, setup_s, auto (the one 'auto' picks)
+    "Network-only img/s of every engine available here, and the one `engine='auto'` picks for long jobs (saved for it)."
+    ov = importlib.util.find_spec('openvino') is not None
+    names = list(engines or ('torch', 'torch-compiled') + (('openvino-fp32', 'openvino-bf16', 'openvino-int8') if ov else ()))
+    g = torch.rand(batch_size, 224, 224, generator=torch.Generator().manual_seed(0))
+    fns, setup = {}, {}
+    for name in names:
+        t = time.perf_counter()
+        try: fn = _runner(name, batch_size, g)
+        except ImportError: fn = None
+        if fn is None: continue
+        fn(); fns[name], setup[name] = fn, time.perf_counter() - t
+    rates = _time_rounds(fns, batch_size, seconds * len(fns))
+    m = dict(machine=machine_id(), batch_size=batch_size, img_per_s=rates, setup_s=setup, malloc=tune_malloc(),
+             load_average=os.getloadavg()[0], threads=torch.get_num_threads())
+    if save:
+        with atomic_write(data_dir(None, 'compiled') / 'engines.json', 'w') as f: json.dump(m, f, indent=1)
+    exact = {k: v for k, v in rates.items() if k in _EXACT}
+    pick = max(exact, key=exact.get) if exact else 'torch'
+    df = pd.DataFrame({'img_per_s': rates, 'exact': {k: k in _EXACT for k in rates}, 'setup_s': setup}).rename_axis('engine')
+    df['auto'] = df.index == pick
+    if show:
+        print(f"{m['machine']['cpu']}, {m['machine']['cores']} cores ({m['machine']['isa']}), torch {torch.__version__} with "
+              f"{m['threads']} threads, load average {m['load_average']:.1f}, malloc {m['malloc']}; batch {batch_size}, network only")
+        print(df.round(2).to_string())
+        if {'torch', 'torch-compiled'} <= set(rates) and rates['torch-compiled'] > rates['torch']:
+            gain = 1 / rates['torch'] - 1 / rates['torch-compiled']
+            print(f"compiling took {setup['torch-compiled']:.0f} s here; at {1e3 * gain:.1f} ms saved an image it repays itself after "
+                  f"{setup['torch-compiled'] / gain:,.0f} images (once: the compiled network is kept)")
+        print(f"engine='auto' runs jobs of {AUTO_LONG_JOB:,} images and more on: {pick}")
+    return df
 
 # %% ../nbs/32_engine.ipynb #1893656b
 def _check_engine_02(engine='torch', precision='fp32', calibration=None) -> None:
