@@ -129,7 +129,7 @@ class EngineConfig:
     layer: str = 'logits'                # 'logits' (1000 ImageNet outputs) or 'pooled' (penultimate layer)
     batch_size: int = 64                 # images per network call (results do not depend on it, to float32 rounding)
     device: str | None = None            # torch device; None: CUDA if present, else the CPU
-    num_workers: int | None = None       # loader processes (None: 1 on <= 2 cores, else 2; 0: read in this process)
+    num_workers: int | None = None       # loader processes (None: CPU one a core, taking turns with the network; GPU 1 on <= 2 cores, else 2; 0: none)
     engine: str = 'auto'                 # runtime: 'auto' (the fastest exact one here, see `tame.engine`), 'torch' (exact, eager
                                          # unless compile=True) or 'openvino' (CPU: pip install "tame-aurora[fast]")
     precision: str = 'fp32'              # 'fp32'; 'bf16' or 'int8' with engine='openvino'

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import importlib.util
+from importlib.metadata import PackageNotFoundError, version
 import json
 import multiprocessing
 import multiprocessing.util
@@ -74,11 +75,24 @@ def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
     for p in procs:
         if p.exitcode is None: p.terminate(); p.join(timeout_s)
 
-def _loader_count(n: int | None) -> int:
-    "Loader processes to start: none in a daemonic process (a Dask worker may not start any), else `n` (None: 1 on <= 2 cores, else 2)."
+def _loader_count(n: int | None, cpu: bool = False) -> tuple[int, bool]:
+    "Loader processes to start and whether they take turns with the network: none in a daemonic process (a Dask worker may not start any)."
     daemonic = multiprocessing.current_process().daemon
     if daemonic and n: _log.warning(f'num_workers={n} ignored: this process is daemonic and cannot start loader processes')
-    return 0 if daemonic else n if n is not None else (1 if (os.cpu_count() or 1) <= 2 else 2)
+    cores = os.cpu_count() or 1
+    if daemonic: return 0, False
+    if n is None and cpu and cores > 1: return min(cores, 16), True       # a CPU: loading and the network take turns on all cores
+    return (n if n is not None else 1 if cores <= 2 else 2), False
+
+def _split_batch(job: tuple, k: int) -> list[tuple]:
+    "A batch's job (pipe, items, ids) cut into at most k jobs of about equal size."
+    pipe, items, ids = job; step = -(-len(items) // k)
+    return [(pipe, items[a:a + step], ids[a:a + step]) for a in range(0, len(items), step)]
+
+def _merge_batch(parts: list) -> tuple:
+    "The results of `_load_batch` on the pieces of one batch, as one."
+    xs, ids, stats, status = zip(*parts)
+    return torch.cat(xs), [i for p in ids for i in p], np.concatenate(stats), [s for p in status for s in p]
 
 _NOT_COPIED = ('a FeatureExtractor holds a loaded network and live loader processes: it is not copied or pickled '
                '(share the same one, or make another with the same arguments)')
@@ -86,10 +100,10 @@ _NOT_COPIED = ('a FeatureExtractor holds a loaded network and live loader proces
 # %% ../nbs/32_engine.ipynb #5ba775d4
 class _LoaderPool:
     "An engine's loader processes: started on first use, kept between calls, stopped by `close`, garbage collection or the process's end."
-    def __init__(self, workers: int): self.workers, self._pool, self._stop = workers, None, None
+    def __init__(self, workers: int, turns: bool = False): self.workers, self.turns, self._pool, self._stop = workers, turns, None, None
 
-    def run(self, fn, jobs: list):
-        "`fn(*job)` for every job, in order: in the loader processes (a few jobs ahead), or here when there are none."
+    def run(self, fn, jobs: list, split=None, merge=None):
+        "`fn(*job)` for every job, in order: in the loader processes (a few jobs ahead; or, taking turns, `split` among them and `merge`d), or here."
         if not self.workers:
             for job in jobs: yield fn(*job)
             return
@@ -98,6 +112,9 @@ class _LoaderPool:
                                              initializer=_loader_worker, initargs=(None, os.getpid()))
             # runs on close(), on garbage collection, and at the end of any process before it joins its children
             self._stop = multiprocessing.util.Finalize(self, _stop_pool, args=(self._pool,), exitpriority=100)
+        if self.turns and split is not None:                # all of them on one batch while the caller waits; nothing read ahead
+            for job in jobs: yield merge([f.result() for f in [self._pool.submit(fn, *part) for part in split(job, self.workers)]])
+            return
         ahead = deque()
         try:
             for job in jobs:
@@ -208,19 +225,13 @@ _EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'au
 
 def _cpu_name() -> str:
     "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` says."
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'): return line.split(':', 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
 
 def machine_id() -> dict:
     "What measured speeds and compiled networks depend on: CPU model and vector ISA, cores, torch and OpenVINO versions."
-    try:
-        from importlib.metadata import version
-        ov = version('openvino')
-    except Exception: ov = None
+    try: ov = version('openvino')
+    except PackageNotFoundError: ov = None
     return dict(cpu=_cpu_name(), isa=torch.backends.cpu.get_cpu_capability(), cores=os.cpu_count(), torch=torch.__version__, openvino=ov)
 
 def _measured() -> dict:
@@ -230,15 +241,11 @@ def _measured() -> dict:
     except (OSError, ValueError): return {}
     return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
 
-def _have_compiler() -> bool:
-    "A C++ compiler that inductor can use is on the PATH."
-    return any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++'))
-
 def auto_choice() -> str:
     "The runtime `engine='auto'` uses for long CPU jobs here: 'torch-compiled', 'openvino-fp32' or 'torch' (eager)."
     rates = {k: v for k, v in _measured().get('img_per_s', {}).items() if k in _EXACT and v}
     if rates: return max(rates, key=rates.get)
-    if _have_compiler(): return 'torch-compiled'
+    if any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++')): return 'torch-compiled'   # inductor's compiler
     return 'openvino-fp32' if importlib.util.find_spec('openvino') is not None else 'torch'
 
 # %% ../nbs/32_engine.ipynb #ecc271cf
@@ -255,8 +262,8 @@ def _build_aot(src: str, dst: str, batch_size: int, size: int, channels_last: bo
     with lock_file(dst.with_suffix('.lock'), 'compiling the network', wait=True):   # one build at a time; the others find the file
         if dst.exists(): return
         net = torch.load(src, weights_only=False).eval()
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
-        x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0)).contiguous(memory_format=fmt)
+        x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0))
+        x = x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
         try:
             with torch.no_grad():
                 torch._inductor.aoti_compile_and_package(torch.export.export(net, (x,)), package_path=str(tmp), inductor_configs={'freezing': True})
@@ -271,8 +278,7 @@ class _AotNet:
     "A network compiled ahead of time for this CPU and batch size, cached in tame's data directory; built in a separate process."
     def __init__(self, net: torch.nn.Module, batch_size: int, size: int, channels_last: bool):
         self.net, self.batch_size, self.size, self.channels_last = net, batch_size, size, channels_last
-        folder = data_dir(None, 'compiled')
-        self.path = folder / f'{_net_key(net, batch_size, channels_last)}.pt2'
+        self.path = data_dir(None, 'compiled') / f'{_net_key(net, batch_size, channels_last)}.pt2'
         self.failed, self.log = self.path.with_suffix('.failed'), self.path.with_suffix('.log')
         self.model, self.proc, self.error = None, None, self.failed.read_text() if self.failed.exists() else None
 
@@ -285,9 +291,8 @@ class _AotNet:
             self.proc = None
         if self.model is None and self.path.exists():
             try: self.model = torch._inductor.aoti_load_package(str(self.path))
-            except Exception as e:
-                self.error = f'{self.path}: cannot be loaded ({type(e).__name__}: {e})'; _log.warning(self.error)
-                self.path.unlink(missing_ok=True)
+            except Exception as e:                     # a file of another build: removed, so that it is built again
+                self.error = f'{self.path}: cannot be loaded ({type(e).__name__}: {e})'; _log.warning(self.error); self.path.unlink(missing_ok=True)
         return self.model is not None
 
     def build(self, wait: bool = False) -> bool:
@@ -362,8 +367,8 @@ class FeatureExtractor:
         self._ov = _OpenVinoNet(net, self.spec, config.precision, torch.get_num_threads(), self._key) if openvino else None
         self.channels_last = config.channels_last and not openvino             # torch-only options
         if self.channels_last: net = net.to(memory_format=torch.channels_last)
-        self.num_workers = _loader_count(config.num_workers)
-        self._loader = _LoaderPool(self.num_workers)
+        self.num_workers, turns = _loader_count(config.num_workers, self.device.type == 'cpu')
+        self._loader = _LoaderPool(self.num_workers, turns)
         self.half = self.device.type == 'cuda'
         cpu = self.device.type == 'cpu' and not openvino
         self.auto = auto_choice() if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
@@ -371,8 +376,7 @@ class FeatureExtractor:
         if config.compile and not cpu and not openvino: self.net, self.compiled = _compiled(net)   # GPUs: torch.compile
         elif cpu and (config.compile or (self.auto is not None and config.compile is None)):
             self._aot = _AotNet(net, self.batch_size, self.spec.input_size, self.channels_last)  # a file made before is used at once
-            if config.compile: self._aot.build(wait=True)
-            if config.compile and not self._aot.ready(): _log.warning(f'compiling the network failed ({self._aot.error}); running eager')
+            if config.compile and not self._aot.build(wait=True): _log.warning(f'compiling the network failed ({self._aot.error}); running eager')
             self.compiled = self._aot.ready()
         self.info = dict(backbone=self.spec.name, layer=self.layer, pretrained=self.pretrained, device=str(self.device),
                          batch_size=self.batch_size, channels_last=self.channels_last, compiled=self.compiled, fp16=self.half,
@@ -388,9 +392,7 @@ class FeatureExtractor:
         "A long job: 'auto' moves to its runtime (compiled torch: built in the background, eager until then; OpenVINO fp32: converted)."
         if self.auto == 'torch-compiled' and self._aot is not None: self._aot.build()
         elif self.auto == 'openvino-fp32' and self._auto_ov is None and not self.compiled:
-            try:
-                ov = _OpenVinoNet(self.net, self.spec, 'fp32', torch.get_num_threads(), self._key)
-                self._auto_ov = (ov, ov.compile())
+            try: ov = _OpenVinoNet(self.net, self.spec, 'fp32', torch.get_num_threads(), self._key); self._auto_ov = (ov, ov.compile())
             except Exception as e: self.auto = 'torch'; _log.warning(f'OpenVINO fp32 unavailable ({type(e).__name__}: {e}); running torch')
         self.info['runtime'] = self.runtime()
 
@@ -463,7 +465,7 @@ class FeatureExtractor:
             bs = self.batch_size
             jobs = [(pipe, [it for _, it in todo[k:k + bs]], [i for i, _ in todo[k:k + bs]]) for k in range(0, len(todo), bs)]
             with tqdm(total=len(ids), initial=len(done_ids), desc=f'features {self.spec.name}', unit='img', disable=not progress, leave=False) as bar:
-                for x, bid, stats, status in self._loader.run(_load_batch, jobs):
+                for x, bid, stats, status in self._loader.run(_load_batch, jobs, _split_batch, _merge_batch):
                     f = self._ov(x, req) if req is not None else self.forward(x)
                     f[np.array([s != 'ok' for s in status])] = np.nan
                     df = feature_frame(bid, f, stats, status)
@@ -528,11 +530,10 @@ def extract_features(
 def _time_rounds(fns: dict, n: int, seconds: float, rounds: int = 3) -> dict:
     "img/s of each fn() (each call does n images): `rounds` turns of about seconds / rounds each, interleaved; the median turn."
     out = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, fn in fns.items():
-            t, i = time.perf_counter(), 0
-            while i < 1 or time.perf_counter() - t < seconds / rounds: fn(); i += 1
-            out[k].append(i * n / (time.perf_counter() - t))
+    for k, fn in [kf for _ in range(rounds) for kf in fns.items()]:
+        t, i = time.perf_counter(), 0
+        while i < 1 or time.perf_counter() - t < seconds / rounds: fn(); i += 1
+        out[k].append(i * n / (time.perf_counter() - t))
     return {k: float(np.median(v)) for k, v in out.items()}
 
 def _runner(name: str, batch_size: int, g: torch.Tensor):
@@ -540,10 +541,8 @@ def _runner(name: str, batch_size: int, g: torch.Tensor):
     if name in ('torch', 'torch-compiled'):
         eng = FeatureExtractor(EngineConfig(engine='torch', compile=name == 'torch-compiled', batch_size=batch_size, num_workers=0))
         return (lambda: eng.forward(g)) if eng.compiled == (name == 'torch-compiled') else None
-    prec = name.split('-')[1]
-    model, spec = load_backbone()
-    ov = _OpenVinoNet(FeatureNet(model).eval(), spec, prec, torch.get_num_threads())
-    rng = np.random.default_rng(0)
+    model, spec = load_backbone(); rng = np.random.default_rng(0)
+    ov = _OpenVinoNet(FeatureNet(model).eval(), spec, name.split('-')[1], torch.get_num_threads())
     req = ov.compile('random', lambda: [rng.random((224, 224), np.float32) for _ in range(32)])
     return lambda: ov(g, req)
 
@@ -555,34 +554,26 @@ def measure_engines(
                     show: bool = True,       # print the table
                    ) -> pd.DataFrame:        # by engine: img_per_s, exact, setup_s, auto (the one 'auto' picks)
     "Network-only img/s of every engine available here, and the one `engine='auto'` picks for long jobs (saved for it)."
-    ov = importlib.util.find_spec('openvino') is not None
-    names = list(engines or ('torch', 'torch-compiled') + (('openvino-fp32', 'openvino-bf16', 'openvino-int8') if ov else ()))
-    g = torch.rand(batch_size, 224, 224, generator=torch.Generator().manual_seed(0))
-    fns, setup = {}, {}
-    for name in names:
+    ov = ('openvino-fp32', 'openvino-bf16', 'openvino-int8') if importlib.util.find_spec('openvino') else ()
+    g, fns, setup = torch.rand(batch_size, 224, 224, generator=torch.Generator().manual_seed(0)), {}, {}
+    for name in engines or ('torch', 'torch-compiled') + ov:
         t = time.perf_counter()
-        try: fn = _runner(name, batch_size, g)
-        except ImportError: fn = None
-        if fn is None: continue
-        fn(); fns[name], setup[name] = fn, time.perf_counter() - t
+        if (fn := _runner(name, batch_size, g)) is not None: fn(); fns[name], setup[name] = fn, time.perf_counter() - t
     rates = _time_rounds(fns, batch_size, seconds * len(fns))
     m = dict(machine=machine_id(), batch_size=batch_size, img_per_s=rates, setup_s=setup, malloc=tune_malloc(),
              load_average=os.getloadavg()[0], threads=torch.get_num_threads())
     if save:
         with atomic_write(data_dir(None, 'compiled') / 'engines.json', 'w') as f: json.dump(m, f, indent=1)
-    exact = {k: v for k, v in rates.items() if k in _EXACT}
-    pick = max(exact, key=exact.get) if exact else 'torch'
     df = pd.DataFrame({'img_per_s': rates, 'exact': {k: k in _EXACT for k in rates}, 'setup_s': setup}).rename_axis('engine')
-    df['auto'] = df.index == pick
+    df['auto'] = df.index == (df[df.exact].img_per_s.idxmax() if df.exact.any() else 'torch')
     if show:
-        print(f"{m['machine']['cpu']}, {m['machine']['cores']} cores ({m['machine']['isa']}), torch {torch.__version__} with "
-              f"{m['threads']} threads, load average {m['load_average']:.1f}, malloc {m['malloc']}; batch {batch_size}, network only")
-        print(df.round(2).to_string())
+        print(f"{m['machine']['cpu']}, {m['machine']['cores']} cores ({m['machine']['isa']}), torch {torch.__version__} with {m['threads']} threads, load average "
+              f"{m['load_average']:.1f}, malloc {m['malloc']}; batch {batch_size}, network only\n{df.round(2).to_string()}")
         if {'torch', 'torch-compiled'} <= set(rates) and rates['torch-compiled'] > rates['torch']:
             gain = 1 / rates['torch'] - 1 / rates['torch-compiled']
-            print(f"compiling took {setup['torch-compiled']:.0f} s here; at {1e3 * gain:.1f} ms saved an image it repays itself after "
-                  f"{setup['torch-compiled'] / gain:,.0f} images (once: the compiled network is kept)")
-        print(f"engine='auto' runs jobs of {AUTO_LONG_JOB:,} images and more on: {pick}")
+            print(f"compiled torch took {setup['torch-compiled']:.0f} s to set up here (a first compilation, or loading the file kept from one); "
+                  f"at {1e3 * gain:.1f} ms saved an image that is repaid after {setup['torch-compiled'] / gain:,.0f} images")
+        print(f"engine='auto' runs jobs of {AUTO_LONG_JOB:,} images and more on: {df.index[df.auto][0] if df.auto.any() else 'torch'}")
     return df
 
 # %% ../nbs/32_engine.ipynb #1893656b
