@@ -185,7 +185,7 @@ def process_partition(
         feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress,
                                fov=FieldOfView(job.fov_radius_frac, job.fov_center_frac))
     got = feats.attrs.get('tame') or {}
-    meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
+    meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')}, runtime=got.get('runtime'))))   # runtime: what engine='auto' ran (not compared)
     rec = rows[['time', 'loc', 'wavelength_A', 'file']].reset_index(drop=True)
     f = feats.loc[rec.file].reset_index(drop=True)
     ok = (f.status == 'ok').to_numpy()
