@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The archive path: `PreProcessor.proc_asim` on a synthetic month vs the feature engine's own end-to-end rate.
 
-Usage: python benchmarks/archive_throughput.py [--hours 42] [--engine torch|openvino] [--precision fp32|bf16|int8]
+Usage: python benchmarks/archive_throughput.py [--hours 42] [--engine auto|torch|openvino] [--precision fp32|bf16|int8]
 
 Writes a synthetic month (tame.synth_archive.make_asim_archive: stations NYA and LYR, 5577 and 6300 Å, one 256x256 16-bit
 PNG a minute: 42 hours = 10,080 frames in 4 partitions, plus one small partition of 10 frames), then in one process
@@ -17,14 +17,17 @@ from pathlib import Path
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--hours', type=float, default=42); ap.add_argument('--batch', type=int, default=64)
-    ap.add_argument('--engine', default='torch'); ap.add_argument('--precision', default='fp32')
+    ap.add_argument('--engine', default='auto'); ap.add_argument('--precision', default='fp32')
     a = ap.parse_args()
     import pandas as pd, torch
     from tame.config import EngineConfig
     from tame.engine import FeatureExtractor
     from tame.preprocess import PreProcessor, index_archive
     from tame.synth_archive import make_asim_archive
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}')
+    from tame.engine import machine_id
+    m = machine_id()
+    print(f"{m['cpu']} ({m['isa']}), {m['cores']} cores; torch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"load average {os.getloadavg()[0]:.1f}; MALLOC_MMAP_MAX_={os.environ.get('MALLOC_MMAP_MAX_', 'unset')}")
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); t0 = pd.Timestamp('2010-11-20 00:00')
         t = time.perf_counter()
@@ -40,15 +43,17 @@ def main():
               f'(written in {time.perf_counter() - t:.0f} s)')
         kw = dict(engine=a.engine, precision=a.precision)
         cal_items = None if cal is None else list(index_archive(cal)['path'])
+        if a.engine == 'auto':                                   # the compiled network a long job gets: built once per machine
+            FeatureExtractor(EngineConfig(engine='torch', compile=True, batch_size=a.batch, num_workers=0))
         eng = FeatureExtractor(EngineConfig(batch_size=a.batch, calibration=cal_items, **kw))
         files = list(idx.path[:1024])
         eng.extract(files[:a.batch], progress=False)
         t = time.perf_counter(); eng.extract(files, progress=False); r_eng = len(files) / (time.perf_counter() - t)
-        eng.close(); del eng
+        r_runtime = eng.runtime(); eng.close(); del eng
         pp = PreProcessor(asim_path=arch['asim'], torch_path=d / 'noclf', data_path=d / 'out', batch_size=a.batch, calibration=cal, **kw)
         t = time.perf_counter(); pp.proc_asim(progress=False); dt = time.perf_counter() - t
         r_pp = len(idx) / dt
-        print(f'\nengine {a.engine} {a.precision}, batch {a.batch}; no classifier')
+        print(f'\nengine {a.engine} {a.precision} ({r_runtime}), batch {a.batch}; no classifier; load average now {os.getloadavg()[0]:.1f}')
         print(f"{'stage':<60}{'img/s':>8}")
         print(f"{'engine alone, end to end (1,024 frames of the month)':<60}{r_eng:>8.1f}")
         print(f"{f'PreProcessor.proc_asim, the month ({len(idx)} frames, {dt:.0f} s incl. start-up)':<60}{r_pp:>8.1f}")

@@ -107,8 +107,8 @@ class FieldOfView:
 # %% ../nbs/02_config.ipynb #465cf7a7
 DEFAULT_BACKBONE = 'efficientnet_lite0'   # the embedded network: its ImageNet weights ship in a PyPI wheel
 FEATURE_LAYERS = ('logits', 'pooled')    # 'logits': the 1000 ImageNet outputs; 'pooled': the penultimate layer
-ENGINES = ('torch', 'openvino')          # runtimes: torch (exact, any device), OpenVINO (CPU; fp32, bf16, int8)
-PRECISIONS = ('fp32', 'bf16', 'int8')    # 'torch' runs fp32 only
+ENGINES = ('auto', 'torch', 'openvino')  # 'auto': the fastest exact fp32 runtime here; torch (exact, any device); OpenVINO (CPU; fp32, bf16, int8)
+PRECISIONS = ('fp32', 'bf16', 'int8')    # 'auto' and 'torch' run fp32 only
 DEFAULT_ENGINE_SETTINGS = dict(name='torch', precision='fp32', calibration=None)   # also: files written before engines were recorded
 _OPTIONS = ('backbone', 'layer', 'batch_size', 'device', 'num_workers', 'engine', 'precision', 'calibration',
             'compile', 'channels_last', 'pretrained', 'weights_file')
@@ -129,11 +129,12 @@ class EngineConfig:
     layer: str = 'logits'                # 'logits' (1000 ImageNet outputs) or 'pooled' (penultimate layer)
     batch_size: int = 64                 # images per network call (results do not depend on it, to float32 rounding)
     device: str | None = None            # torch device; None: CUDA if present, else the CPU
-    num_workers: int | None = None       # loader processes (None: 1 on <= 2 cores, else 2; 0: read in this process)
-    engine: str = 'torch'                # runtime: 'torch' (exact) or 'openvino' (CPU: pip install "tame-aurora[fast]")
+    num_workers: int | None = None       # loader processes (None: CPU one a core, taking turns with the network; GPU 1 on <= 2 cores, else 2; 0: none)
+    engine: str = 'auto'                 # runtime: 'auto' (the fastest exact one here, see `tame.engine`), 'torch' (exact, eager
+                                         # unless compile=True) or 'openvino' (CPU: pip install "tame-aurora[fast]")
     precision: str = 'fp32'              # 'fp32'; 'bf16' or 'int8' with engine='openvino'
     calibration: str | tuple | None = None   # int8: a folder or images of the kind extracted, never those evaluated
-    compile: bool = False                # torch.compile the network (falls back to eager if it fails)
+    compile: bool | None = None          # compile the torch network: None: 'auto' decides (long jobs), 'torch' does not; True: now; False: never
     channels_last: bool = True           # run the network in channels-last memory format (same values, faster on CPUs)
     pretrained: bool = True              # False: random weights (the control of the benchmarks)
     weights_file: str | None = None      # a local weights file instead of the registered one
@@ -152,9 +153,12 @@ class EngineConfig:
             raise ValueError(f'EngineConfig: num_workers must be None or an integer >= 0, got {nw!r}')
         if self.engine not in ENGINES: raise ValueError(f'EngineConfig: engine must be one of {ENGINES}, got {self.engine!r}')
         if self.precision not in PRECISIONS: raise ValueError(f'EngineConfig: precision must be one of {PRECISIONS}, got {self.precision!r}')
-        if self.engine == 'torch' and self.precision != 'fp32':
-            raise ValueError(f"EngineConfig: engine='torch' runs fp32 only (bf16 through torch.autocast is ~10x slower on CPUs); "
-                             f"use engine='openvino' for precision={self.precision!r}")
+        if self.engine in ('auto', 'torch') and self.precision != 'fp32':
+            why = "engine='auto' picks an exact fp32 runtime, as " if self.engine == 'auto' else ''
+            raise ValueError(f"EngineConfig: {why}engine='torch' runs fp32 only (exact); use engine='openvino' for precision={self.precision!r}")
+        if self.compile is not None and not isinstance(self.compile, (bool, np.bool_)):
+            raise ValueError(f'EngineConfig: compile must be None (auto), True or False, got {self.compile!r}')
+        if self.compile is not None: set_('compile', bool(self.compile))
         if self.engine == 'openvino' and self.device not in (None, 'cpu'):
             raise ValueError(f"EngineConfig: engine='openvino' runs on the CPU, not device={self.device!r}")
         cal = _items(self.calibration)
@@ -203,6 +207,10 @@ class EngineConfig:
 # %% ../nbs/02_config.ipynb #dfb2b3e6
 _RECORDED_DEFAULTS = {'engine': DEFAULT_ENGINE_SETTINGS}
 
+def _compared(k: str, v):
+    "A recorded value as compared: every exact (fp32) engine counts as `DEFAULT_ENGINE_SETTINGS`."
+    return DEFAULT_ENGINE_SETTINGS if k == 'engine' and isinstance(v, dict) and v.get('precision') == 'fp32' else v
+
 def settings_differences(
     old: dict,     # settings recorded in a file
     new: dict,     # this run's settings
@@ -210,5 +218,5 @@ def settings_differences(
 ) -> list[str]:    # "layer: 'logits' (file) vs 'pooled' (now)", ... (empty: they match)
     "The settings that differ between a file and this run, one phrase each for a message (JSON-equal values match)."
     get = lambda d, k: d.get(k, _RECORDED_DEFAULTS.get(k))
-    same = lambda k: json.dumps(get(old, k), sort_keys=True) == json.dumps(get(new, k), sort_keys=True)
+    same = lambda k: json.dumps(_compared(k, get(old, k)), sort_keys=True) == json.dumps(_compared(k, get(new, k)), sort_keys=True)
     return [f'{k}: {get(old, k)!r} (file) vs {get(new, k)!r} (now)' for k in keys if not same(k)]

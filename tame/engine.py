@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
+from importlib.metadata import PackageNotFoundError, version
+import json
 import multiprocessing
 import multiprocessing.util
 import os
 import platform
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -24,14 +30,15 @@ import torch
 from .backbones import BackboneSpec, FeatureNet, load_backbone, set_model_and_device
 from .config import DEFAULT_ENGINE_SETTINGS, EngineConfig, FieldOfView
 from .config import ENGINES as _ENGINES, PRECISIONS as _PRECISIONS
-from .core import deprecated_names, get_logger, warn_deprecated
+from .core import atomic_write, data_dir, deprecated_names, get_logger, lock_file, warn_deprecated
 from .featurefiles import FeatureRun, feature_frame
 from .imageprep import ImagePipeline, grey_to_input
 from .imagefiles import split_frame
 from .sources import calibration_items
 
 # %% auto #0
-__all__ = ['FAST_EXTRA', 'tune_malloc', 'calibration_id', 'engine_settings', 'FeatureExtractor', 'extract_features']
+__all__ = ['FAST_EXTRA', 'AUTO_LONG_JOB', 'tune_malloc', 'calibration_id', 'engine_settings', 'machine_id', 'auto_choice',
+           'FeatureExtractor', 'extract_features', 'measure_engines']
 
 # %% ../nbs/32_engine.ipynb #110afecd
 _log = get_logger('engine')
@@ -68,11 +75,24 @@ def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
     for p in procs:
         if p.exitcode is None: p.terminate(); p.join(timeout_s)
 
-def _loader_count(n: int | None) -> int:
-    "Loader processes to start: none in a daemonic process (a Dask worker may not start any), else `n` (None: 1 on <= 2 cores, else 2)."
+def _loader_count(n: int | None, cpu: bool = False) -> tuple[int, bool]:
+    "Loader processes to start and whether they take turns with the network: none in a daemonic process (a Dask worker may not start any)."
     daemonic = multiprocessing.current_process().daemon
     if daemonic and n: _log.warning(f'num_workers={n} ignored: this process is daemonic and cannot start loader processes')
-    return 0 if daemonic else n if n is not None else (1 if (os.cpu_count() or 1) <= 2 else 2)
+    cores = os.cpu_count() or 1
+    if daemonic: return 0, False
+    if n is None and cpu and cores > 1: return min(cores, 16), True       # a CPU: loading and the network take turns on all cores
+    return (n if n is not None else 1 if cores <= 2 else 2), False
+
+def _split_batch(job: tuple, k: int) -> list[tuple]:
+    "A batch's job (pipe, items, ids) cut into at most k jobs of about equal size."
+    pipe, items, ids = job; step = -(-len(items) // k)
+    return [(pipe, items[a:a + step], ids[a:a + step]) for a in range(0, len(items), step)]
+
+def _merge_batch(parts: list) -> tuple:
+    "The results of `_load_batch` on the pieces of one batch, as one."
+    xs, ids, stats, status = zip(*parts)
+    return torch.cat(xs), [i for p in ids for i in p], np.concatenate(stats), [s for p in status for s in p]
 
 _NOT_COPIED = ('a FeatureExtractor holds a loaded network and live loader processes: it is not copied or pickled '
                '(share the same one, or make another with the same arguments)')
@@ -80,10 +100,10 @@ _NOT_COPIED = ('a FeatureExtractor holds a loaded network and live loader proces
 # %% ../nbs/32_engine.ipynb #5ba775d4
 class _LoaderPool:
     "An engine's loader processes: started on first use, kept between calls, stopped by `close`, garbage collection or the process's end."
-    def __init__(self, workers: int): self.workers, self._pool, self._stop = workers, None, None
+    def __init__(self, workers: int, turns: bool = False): self.workers, self.turns, self._pool, self._stop = workers, turns, None, None
 
-    def run(self, fn, jobs: list):
-        "`fn(*job)` for every job, in order: in the loader processes (a few jobs ahead), or here when there are none."
+    def run(self, fn, jobs: list, split=None, merge=None):
+        "`fn(*job)` for every job, in order: in the loader processes (a few jobs ahead; or, taking turns, `split` among them and `merge`d), or here."
         if not self.workers:
             for job in jobs: yield fn(*job)
             return
@@ -92,6 +112,9 @@ class _LoaderPool:
                                              initializer=_loader_worker, initargs=(None, os.getpid()))
             # runs on close(), on garbage collection, and at the end of any process before it joins its children
             self._stop = multiprocessing.util.Finalize(self, _stop_pool, args=(self._pool,), exitpriority=100)
+        if self.turns and split is not None:                # all of them on one batch while the caller waits; nothing read ahead
+            for job in jobs: yield merge([f.result() for f in [self._pool.submit(fn, *part) for part in split(job, self.workers)]])
+            return
         ahead = deque()
         try:
             for job in jobs:
@@ -150,7 +173,8 @@ def engine_settings(
                         'engine_settings(tame.config.EngineConfig(engine=..., precision=..., calibration=...))')
         config = EngineConfig(**old)
     config = config or EngineConfig()
-    return _recorded(config.engine, config.precision, calibration_items(config.calibration) if config.precision == 'int8' else None)
+    name = 'torch' if config.engine == 'auto' else config.engine        # 'auto' runs exact fp32, recorded as tame 0.2's torch fp32
+    return _recorded(name, config.precision, calibration_items(config.calibration) if config.precision == 'int8' else None)
 
 # %% ../nbs/32_engine.ipynb #db6e80d6
 def _import_openvino():
@@ -195,6 +219,102 @@ class _OpenVinoNet:
     def __call__(self, g: torch.Tensor, req) -> np.ndarray:
         return np.array(req.infer([np.ascontiguousarray(g.numpy(), np.float32)])[0], np.float32, copy=True)
 
+# %% ../nbs/32_engine.ipynb #3a32b250
+AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest exact runtime
+_EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
+
+def _cpu_name() -> str:
+    "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` says."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
+def machine_id() -> dict:
+    "What measured speeds and compiled networks depend on: CPU model and vector ISA, cores, torch and OpenVINO versions."
+    try: ov = version('openvino')
+    except PackageNotFoundError: ov = None
+    return dict(cpu=_cpu_name(), isa=torch.backends.cpu.get_cpu_capability(), cores=os.cpu_count(), torch=torch.__version__, openvino=ov)
+
+def _measured() -> dict:
+    "`measure_engines`' saved table for this machine ({} when there is none, or it was measured on another CPU or versions)."
+    p = data_dir(None, 'compiled', create=False) / 'engines.json'
+    try: m = json.loads(p.read_text())
+    except (OSError, ValueError): return {}
+    return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
+
+def auto_choice() -> str:
+    "The runtime `engine='auto'` uses for long CPU jobs here: 'torch-compiled', 'openvino-fp32' or 'torch' (eager)."
+    rates = {k: v for k, v in _measured().get('img_per_s', {}).items() if k in _EXACT and v}
+    if rates: return max(rates, key=rates.get)
+    if any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++')): return 'torch-compiled'   # inductor's compiler
+    return 'openvino-fp32' if importlib.util.find_spec('openvino') is not None else 'torch'
+
+# %% ../nbs/32_engine.ipynb #ecc271cf
+def _net_key(net: torch.nn.Module, batch_size: int, channels_last: bool) -> str:
+    "The name of a compiled network's file: a hash of its architecture, weights, batch size, memory format, CPU and torch."
+    h = hashlib.sha256(json.dumps(dict(machine_id(), cores=None, openvino=None, batch=batch_size, channels_last=channels_last,
+                                       arch=repr(net), format='aoti-freezing-1'), sort_keys=True).encode())
+    for k, v in net.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:24]
+
+def _build_aot(src: str, dst: str, batch_size: int, size: int, channels_last: bool) -> None:
+    "In a build process: the network saved at `src` compiled ahead of time (AOTInductor, freezing), checked against eager, saved as `dst`."
+    dst = Path(dst); tmp = dst.with_name(f'.{dst.stem}.{os.getpid()}.pt2')
+    with lock_file(dst.with_suffix('.lock'), 'compiling the network', wait=True):   # one build at a time; the others find the file
+        if dst.exists(): return
+        net = torch.load(src, weights_only=False).eval()
+        x = torch.randn(batch_size, 3, size, size, generator=torch.Generator().manual_seed(0))
+        x = x.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+        try:
+            with torch.no_grad():
+                torch._inductor.aoti_compile_and_package(torch.export.export(net, (x,)), package_path=str(tmp), inductor_configs={'freezing': True})
+                want, got = net(x), torch._inductor.aoti_load_package(str(tmp))(x)
+            err, tol = float((got - want).abs().max()), 1e-4 * (1 + float(want.abs().max()))
+            if not err <= tol: raise RuntimeError(f'the compiled network differs from eager by {err:.3g} (tolerance {tol:.3g})')
+            os.replace(tmp, dst)
+        finally: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/32_engine.ipynb #c4cd0007
+class _AotNet:
+    "A network compiled ahead of time for this CPU and batch size, cached in tame's data directory; built in a separate process."
+    def __init__(self, net: torch.nn.Module, batch_size: int, size: int, channels_last: bool):
+        self.net, self.batch_size, self.size, self.channels_last = net, batch_size, size, channels_last
+        self.path = data_dir(None, 'compiled') / f'{_net_key(net, batch_size, channels_last)}.pt2'
+        self.failed, self.log = self.path.with_suffix('.failed'), self.path.with_suffix('.log')
+        self.model, self.proc, self.error = None, None, self.failed.read_text() if self.failed.exists() else None
+
+    def ready(self) -> bool:
+        "Loaded (or loadable now: the file exists); a build that has ended is collected."
+        if self.model is None and self.proc is not None and self.proc.poll() is not None:
+            if self.proc.returncode and not self.path.exists():
+                self.error = f'build failed (exit {self.proc.returncode}): ' + (self.log.read_text()[-800:] if self.log.exists() else '')
+                self.failed.write_text(self.error); _log.warning(f'compiling the network failed; staying eager ({self.log})')
+            self.proc = None
+        if self.model is None and self.path.exists():
+            try: self.model = torch._inductor.aoti_load_package(str(self.path))
+            except Exception as e:                     # a file of another build: removed, so that it is built again
+                self.error = f'{self.path}: cannot be loaded ({type(e).__name__}: {e})'; _log.warning(self.error); self.path.unlink(missing_ok=True)
+        return self.model is not None
+
+    def build(self, wait: bool = False) -> bool:
+        "Start compiling (once; not after a failure; a build another process runs is waited for); `wait`: until it has ended."
+        if self.ready() or self.error: return self.ready()
+        if self.proc is None:
+            src = self.path.with_suffix(f'.{os.getpid()}.net')
+            torch.save(self.net, src)                   # the network as it is here: no name or weights file to resolve again
+            code = ('import sys, pathlib, tame.engine as e\ntry: e._build_aot(*sys.argv[1:3], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")\n'
+                    'finally: pathlib.Path(sys.argv[1]).unlink(missing_ok=True)')
+            env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=os.environ.get('TORCHINDUCTOR_CACHE_DIR', str(self.path.parent / 'inductor')))
+            with open(self.log, 'w') as log:
+                self.proc = subprocess.Popen([sys.executable, '-c', code, str(src), str(self.path), str(self.batch_size), str(self.size),
+                                              '1' if self.channels_last else '0'], stdout=log, stderr=subprocess.STDOUT, env=env)
+            _log.info(f'compiling the network for this CPU in process {self.proc.pid} (once; saved as {self.path})')
+        if wait and self.proc is not None: self.proc.wait()
+        return self.ready()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        "The compiled network on a batch of exactly `batch_size` (the input's memory format is made the one it was built for)."
+        return self.model(x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format))
+
 # %% ../nbs/32_engine.ipynb #dde61d98
 _OLD_ORDER = ('backbone', 'layer', 'device', 'batch_size', 'num_workers', 'compile', 'channels_last', 'pretrained', 'weights_file',
               'engine', 'precision', 'calibration')   # tame 0.2's FeatureExtractor(...) arguments, in their order
@@ -236,23 +356,53 @@ class FeatureExtractor:
         config, spec = _engine_config(config, legacy_args, legacy, 'FeatureExtractor')
         self.config = config
         self.calibration = calibration_items(config.calibration) if config.precision == 'int8' else None
-        self.engine = _recorded(config.engine, config.precision, self.calibration)   # the calibration set hashed once, before the network loads
         self.malloc = tune_malloc()
         model, self.spec = load_backbone(spec or config.backbone, config.weights_file, pretrained=config.pretrained)
         self.layer, self.batch_size, self.pretrained = config.layer, config.batch_size, config.pretrained
         openvino = config.engine == 'openvino'
         net, self.device = set_model_and_device(FeatureNet(model, self.layer).eval(), 'cpu' if openvino else config.device)
-        key = (self.spec.name, self.layer, self.pretrained, str(config.weights_file))
-        self._ov = _OpenVinoNet(net, self.spec, config.precision, torch.get_num_threads(), key) if openvino else None
+        name = 'torch' if config.engine == 'auto' else config.engine               # 'auto' runs exact fp32: recorded as torch fp32
+        self.engine = _recorded(name, config.precision, self.calibration)   # the calibration set hashed once, before the network loads
+        self._key = (self.spec.name, self.layer, self.pretrained, str(config.weights_file))
+        self._ov = _OpenVinoNet(net, self.spec, config.precision, torch.get_num_threads(), self._key) if openvino else None
         self.channels_last = config.channels_last and not openvino             # torch-only options
         if self.channels_last: net = net.to(memory_format=torch.channels_last)
-        self.num_workers = _loader_count(config.num_workers)
-        self._loader = _LoaderPool(self.num_workers)
+        self.num_workers, turns = _loader_count(config.num_workers, self.device.type == 'cpu')
+        self._loader = _LoaderPool(self.num_workers, turns)
         self.half = self.device.type == 'cuda'
-        self.net, self.compiled = _compiled(net) if config.compile and not openvino else (net, False)
+        cpu = self.device.type == 'cpu' and not openvino
+        self.auto = auto_choice() if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
+        self.net, self.compiled, self._aot, self._auto_ov, self._seen = net, False, None, None, 0
+        if config.compile and not cpu and not openvino: self.net, self.compiled = _compiled(net)   # GPUs: torch.compile
+        elif cpu and (config.compile or (self.auto is not None and config.compile is None)):
+            self._aot = _AotNet(net, self.batch_size, self.spec.input_size, self.channels_last)  # a file made before is used at once
+            if config.compile and not self._aot.build(wait=True): _log.warning(f'compiling the network failed ({self._aot.error}); running eager')
+            self.compiled = self._aot.ready()
         self.info = dict(backbone=self.spec.name, layer=self.layer, pretrained=self.pretrained, device=str(self.device),
                          batch_size=self.batch_size, channels_last=self.channels_last, compiled=self.compiled, fp16=self.half,
-                         malloc=self.malloc, torch_threads=torch.get_num_threads(), engine=self.engine)
+                         malloc=self.malloc, torch_threads=torch.get_num_threads(), engine=self.engine, runtime=self.runtime())
+
+    def runtime(self) -> str:
+        "What runs the network now: 'torch', 'torch-compiled', 'openvino-fp32', ... ('auto:' in front when 'auto' chose it)."
+        if self._ov is not None: return f'openvino-{self.config.precision}'
+        now = 'openvino-fp32' if self._auto_ov is not None else 'torch-compiled' if self.compiled else 'torch'
+        return ('auto:' if self.auto is not None else '') + now + ('' if self.device.type == 'cpu' else f' ({self.device.type})')
+
+    def _long_job(self):
+        "A long job: 'auto' moves to its runtime (compiled torch: built in the background, eager until then; OpenVINO fp32: converted)."
+        if self.auto == 'torch-compiled' and self._aot is not None: self._aot.build()
+        elif self.auto == 'openvino-fp32' and self._auto_ov is None and not self.compiled:
+            try: ov = _OpenVinoNet(self.net, self.spec, 'fp32', torch.get_num_threads(), self._key); self._auto_ov = (ov, ov.compile())
+            except Exception as e: self.auto = 'torch'; _log.warning(f'OpenVINO fp32 unavailable ({type(e).__name__}: {e}); running torch')
+        self.info['runtime'] = self.runtime()
+
+    def _step(self, n: int):
+        "Count images through the network; switch to the compiled network once it is there."
+        self._seen += n
+        if self.auto is not None and self._seen >= AUTO_LONG_JOB: self._long_job()
+        if self._aot is not None and not self.compiled and self._aot.ready():
+            self.compiled = self.info['compiled'] = True; self.info['runtime'] = self.runtime()
+            _log.info(f'{self.runtime()}: switched to the network compiled for this CPU ({self._aot.path.name})')
 
     def forward(self,
                 g: torch.Tensor,  # (N, S, S) resized grey in [0, 1], N <= batch_size, on any device
@@ -260,14 +410,19 @@ class FeatureExtractor:
         "Features (N, F) float32 of a batch of resized grey images (N, S, S); pads to the batch size when compiled (int8: raw-calibrated)."
         n = len(g)
         if self._ov is not None: return self._ov(g.cpu(), self._request('raw'))
-        if self.compiled and n < self.batch_size: g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])
+        self._step(n)
+        if self._auto_ov is not None: return self._auto_ov[0](g.cpu(), self._auto_ov[1])
+        aot = self._aot is not None and self.compiled and 2 * n >= self.batch_size    # under half a batch, eager costs less than padding
+        if (aot or (self.compiled and self._aot is None)) and n < self.batch_size:
+            g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])    # one shape: nothing recompiles
         x = grey_to_input(g.to(self.device, non_blocking=True), self.spec, self.channels_last)   # expanded on the device
         with torch.inference_mode(), torch.autocast('cuda', torch.float16, enabled=self.half):
-            try: y = self.net(x)
+            try: y = self._aot(x) if aot else self.net(x)
             except Exception as e:
                 if not self.compiled: raise
-                _log.warning(f'compiled network failed ({type(e).__name__}); falling back to eager')
-                self.net, self.compiled = self.net._orig_mod, False; self.info['compiled'] = False
+                _log.warning(f'compiled network failed ({type(e).__name__}: {e}); falling back to eager')
+                self.net, self.compiled, self._aot = getattr(self.net, '_orig_mod', self.net), False, None
+                self.info.update(compiled=False, runtime=self.runtime())
                 y = self.net(x)
         return y[:n].float().cpu().numpy()
 
@@ -298,6 +453,7 @@ class FeatureExtractor:
             both = [it for it in items if os.path.abspath(it) in cal]
             if both: raise ValueError(f'{len(both)} of the items are calibration images of this int8 engine, e.g. {both[0]}; '
                                       'calibrate on other images of the same kind')
+        if self.auto is not None and len(items) >= AUTO_LONG_JOB: self._long_job()   # a long job: the fastest exact runtime
         run = FeatureRun(out, dict(self.info, preprocessing=pipe.config(), tame_features=1))
         if (done := run.finished(ids)) is not None: return done
         frames = run.batches()
@@ -309,7 +465,7 @@ class FeatureExtractor:
             bs = self.batch_size
             jobs = [(pipe, [it for _, it in todo[k:k + bs]], [i for i, _ in todo[k:k + bs]]) for k in range(0, len(todo), bs)]
             with tqdm(total=len(ids), initial=len(done_ids), desc=f'features {self.spec.name}', unit='img', disable=not progress, leave=False) as bar:
-                for x, bid, stats, status in self._loader.run(_load_batch, jobs):
+                for x, bid, stats, status in self._loader.run(_load_batch, jobs, _split_batch, _merge_batch):
                     f = self._ov(x, req) if req is not None else self.forward(x)
                     f[np.array([s != 'ok' for s in status])] = np.nan
                     df = feature_frame(bid, f, stats, status)
@@ -369,6 +525,56 @@ def extract_features(
     eng = FeatureExtractor(config)
     try: return eng.extract(items, ids, kind, out, progress, fov, **kw)
     finally: eng.close()
+
+# %% ../nbs/32_engine.ipynb #9effa0fe
+def _time_rounds(fns: dict, n: int, seconds: float, rounds: int = 3) -> dict:
+    "img/s of each fn() (each call does n images): `rounds` turns of about seconds / rounds each, interleaved; the median turn."
+    out = {k: [] for k in fns}
+    for k, fn in [kf for _ in range(rounds) for kf in fns.items()]:
+        t, i = time.perf_counter(), 0
+        while i < 1 or time.perf_counter() - t < seconds / rounds: fn(); i += 1
+        out[k].append(i * n / (time.perf_counter() - t))
+    return {k: float(np.median(v)) for k, v in out.items()}
+
+def _runner(name: str, batch_size: int, g: torch.Tensor):
+    "A function running engine `name` on the batch g (OpenVINO int8 calibrated on random frames), or None where unavailable."
+    if name in ('torch', 'torch-compiled'):
+        eng = FeatureExtractor(EngineConfig(engine='torch', compile=name == 'torch-compiled', batch_size=batch_size, num_workers=0))
+        return (lambda: eng.forward(g)) if eng.compiled == (name == 'torch-compiled') else None
+    model, spec = load_backbone(); rng = np.random.default_rng(0)
+    ov = _OpenVinoNet(FeatureNet(model).eval(), spec, name.split('-')[1], torch.get_num_threads())
+    req = ov.compile('random', lambda: [rng.random((224, 224), np.float32) for _ in range(32)])
+    return lambda: ov(g, req)
+
+def measure_engines(
+                    batch_size: int = 64,    # images a batch (compiled torch is built for it)
+                    seconds: float = 4.0,    # timing per engine (in 3 turns)
+                    engines=None,            # which (default: every one available: torch, torch-compiled, openvino-fp32/-bf16/-int8)
+                    save: bool = True,       # keep the table for engine='auto' (tame's data directory: compiled/engines.json)
+                    show: bool = True,       # print the table
+                   ) -> pd.DataFrame:        # by engine: img_per_s, exact, setup_s, auto (the one 'auto' picks)
+    "Network-only img/s of every engine available here, and the one `engine='auto'` picks for long jobs (saved for it)."
+    ov = ('openvino-fp32', 'openvino-bf16', 'openvino-int8') if importlib.util.find_spec('openvino') else ()
+    g, fns, setup = torch.rand(batch_size, 224, 224, generator=torch.Generator().manual_seed(0)), {}, {}
+    for name in engines or ('torch', 'torch-compiled') + ov:
+        t = time.perf_counter()
+        if (fn := _runner(name, batch_size, g)) is not None: fn(); fns[name], setup[name] = fn, time.perf_counter() - t
+    rates = _time_rounds(fns, batch_size, seconds * len(fns))
+    m = dict(machine=machine_id(), batch_size=batch_size, img_per_s=rates, setup_s=setup, malloc=tune_malloc(),
+             load_average=os.getloadavg()[0], threads=torch.get_num_threads())
+    if save:
+        with atomic_write(data_dir(None, 'compiled') / 'engines.json', 'w') as f: json.dump(m, f, indent=1)
+    df = pd.DataFrame({'img_per_s': rates, 'exact': {k: k in _EXACT for k in rates}, 'setup_s': setup}).rename_axis('engine')
+    df['auto'] = df.index == (df[df.exact].img_per_s.idxmax() if df.exact.any() else 'torch')
+    if show:
+        print(f"{m['machine']['cpu']}, {m['machine']['cores']} cores ({m['machine']['isa']}), torch {torch.__version__} with {m['threads']} threads, load average "
+              f"{m['load_average']:.1f}, malloc {m['malloc']}; batch {batch_size}, network only\n{df.round(2).to_string()}")
+        if {'torch', 'torch-compiled'} <= set(rates) and rates['torch-compiled'] > rates['torch']:
+            gain = 1 / rates['torch'] - 1 / rates['torch-compiled']
+            print(f"compiled torch took {setup['torch-compiled']:.0f} s to set up here (a first compilation, or loading the file kept from one); "
+                  f"at {1e3 * gain:.1f} ms saved an image that is repaid after {setup['torch-compiled'] / gain:,.0f} images")
+        print(f"engine='auto' runs jobs of {AUTO_LONG_JOB:,} images and more on: {df.index[df.auto][0] if df.auto.any() else 'torch'}")
+    return df
 
 # %% ../nbs/32_engine.ipynb #1893656b
 def _check_engine_02(engine='torch', precision='fp32', calibration=None) -> None:

@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import torch
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps
+from scipy import sparse
 
 from .backbones import BackboneSpec, get_backbone
 from .camera import Camera
@@ -86,15 +88,27 @@ def image_stats(
     return np.array([x[0], x[-1], med, mean, var, skew, kurt, -(p * np.log2(p)).sum(), (p ** 2).sum()], np.float32)
 
 # %% ../nbs/31_imageprep.ipynb #d8b7f4ce
+@lru_cache(maxsize=32)
+def _resize_weights(n: int, s: int, resample: int) -> sparse.csr_matrix:
+    "Pillow's resampling of n pixels to s, as a sparse (s, n) float32 matrix: Pillow's own one-dimensional resize of one-hot rows."
+    blocks = []
+    for a in range(0, n, 256):                            # 256 one-hot rows at a time: no (n, n) array for big frames
+        k = min(256, n - a)
+        eye = np.zeros((k, n), np.float32); eye[np.arange(k), a + np.arange(k)] = 1
+        blocks.append(sparse.csr_matrix(np.asarray(Image.fromarray(eye, mode='F').resize((s, k), resample))))
+    return sparse.vstack(blocks).T.tocsr()               # row j: the weights of output pixel j
+
 def resize_grey(
                 g01: np.ndarray,     # (H, W) grey in [0, 1]
                 spec: BackboneSpec,  # the network: its input_size S and interpolation are used
                ) -> np.ndarray:      # (S, S) float32
-    "Step 4: grey [0, 1] resized to the network's (S, S) input with its interpolation, float32."
+    "Step 4: grey [0, 1] resized to the network's (S, S) input with its interpolation (Pillow's kernels, antialiased), float32."
     s = spec.input_size
-    if g01.shape == (s, s): return g01.astype(np.float32, copy=False)
+    g = g01.astype(np.float32, copy=False)
+    if g.shape == (s, s): return g
     resample = getattr(Image.Resampling, spec.interpolation.upper(), Image.Resampling.BILINEAR)
-    return np.asarray(Image.fromarray(g01.astype(np.float32, copy=False), mode='F').resize((s, s), resample))
+    wy, wx = _resize_weights(g.shape[0], s, resample), _resize_weights(g.shape[1], s, resample)
+    return np.ascontiguousarray((wx @ (wy @ g).T).T, dtype=np.float32)   # Pillow's two passes as two sparse products
 
 def grey_to_input(
                   g: torch.Tensor,              # (N, S, S) resized grey in [0, 1], on any device

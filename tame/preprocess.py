@@ -165,7 +165,7 @@ def process_partition(
     with lock:                           # one extraction at a time per process (a worker with several threads shares the network)
         feats = engine.extract(rows.path, ids=ids, kind='raw', out=work, progress=progress, fov=job.fov)
     got = feats.attrs.get('tame') or {}
-    meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
+    meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')}, runtime=got.get('runtime'))))   # runtime: what engine='auto' ran (not compared)
     rec = rows[['time', 'loc', 'wavelength_A', 'file']].reset_index(drop=True)
     f = feats.loc[ids].reset_index(drop=True)
     ok = (f.status == 'ok').to_numpy()

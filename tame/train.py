@@ -132,7 +132,7 @@ def train_classifier(
     cfg = EngineConfig.coerce(engine, legacy, where='train_classifier')
     if legacy: raise TypeError(f"train_classifier() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
     if fit not in ('tame', 'tame2022'): raise ValueError(f"fit must be 'tame' or 'tame2022', got {fit!r}")
-    if (cfg.engine, cfg.precision) != ('torch', 'fp32'):
+    if cfg.engine not in ('auto', 'torch') or cfg.precision != 'fp32':          # 'auto' is exact torch fp32 on its fastest runtime
         raise ValueError(f"train_classifier: the features a classifier is fitted on are exact (engine='torch', fp32), not "
                          f"engine={cfg.engine!r}, precision={cfg.precision!r}; classify with a faster engine afterwards")
     if oath_dir is None:
