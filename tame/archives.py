@@ -26,7 +26,7 @@ from .core import DataFormatError, LockedError, data_dir, get_logger, lock_file
 
 # %% auto #0
 __all__ = ['OATH_URL', 'ARCHIVE_MAX_BYTES', 'ARCHIVE_MAX_MEMBERS', 'MARKER', 'DownloadError', 'check_member_name',
-           'check_archive_plan', 'move_into_place', 'safe_extract', 'download_oath', 'extract_7z']
+           'check_archive_plan', 'move_into_place', 'safe_extract', 'download_oath', 'download_file', 'extract_7z']
 
 # %% ../nbs/15_archives.ipynb #f7d0842b
 _log = get_logger('archives')
@@ -189,9 +189,9 @@ def _fetch(url: str, part: Path, timeout_s: float, progress: bool) -> bool:
         if have and r.status != 206: have = 0                           # no range support: start again
         ctype, first = r.headers.get('Content-Type') or 'not given', r.read(1 << 16)
         if 'html' in ctype.lower() or (not have and _looks_like_html(first)):
-            raise DownloadError(f"{url} answered with an HTML page (Content-Type {ctype}, starting {first[:60]!r}), not the tarball. "
+            raise DownloadError(f"{url} answered with an HTML page (Content-Type {ctype}, starting {first[:60]!r}), not the file. "
                                 f"The address may be wrong, moved or behind a login page: open it in a browser, or download the "
-                                f"tarball by hand and put it at {part.with_name(part.name[:-5])}, then run again.")
+                                f"file by hand and put it at {part.with_name(part.name[:-5])}, then run again.")
         length = r.headers.get('Content-Length')
         total = int(length) + have if length is not None else None
         with open(part, 'ab' if have else 'wb') as f, tqdm(total=total, initial=have, unit='B', unit_scale=True,
@@ -203,18 +203,20 @@ def _fetch(url: str, part: Path, timeout_s: float, progress: bool) -> bool:
     return total is not None
 
 # %% ../nbs/15_archives.ipynb #5f256d1c
-def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, retries: int, progress: bool) -> str:
-    "Download `url` to `tarball` via `<tarball>.part`, renamed only when whole (and matching `sha256`); returns its SHA-256."
+def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, retries: int, progress: bool,
+              check=None, what: str = 'the OATH tarball') -> str:
+    "Download `url` to `tarball` via `<tarball>.part`, renamed only when whole, `check`ed (None: a tarball) and matching `sha256`; returns its SHA-256."
+    check = check or _tarball_problem
     part = tarball.with_name(tarball.name + '.part')
     for attempt in range(retries + 1):
         try:
             sized = _fetch(url, part, timeout_s, progress)
-            if (problem := _tarball_problem(part)) is None: break
+            if (problem := check(part)) is None: break
             if problem[0] == 'truncated' and not sized: raise _Interrupted(f"what arrived ({part.stat().st_size:,} bytes, no size given "
                                                                            f"by the server) is a tarball cut short ({problem[1]})")
-            what = _what_arrived(part); bad = _set_aside(part, tarball)
-            raise DownloadError(f"{url} sent {what}, which is {problem[0]} ({problem[1]}); kept as {bad}. Check the address, or "
-                                f"download the tarball by hand and put it at {tarball}, then run again.")
+            got = _what_arrived(part); bad = _set_aside(part, tarball)
+            raise DownloadError(f"{url} sent {got}, which is {problem[0]} ({problem[1]}); kept as {bad}. Check the address, or "
+                                f"download {what} by hand and put it at {tarball}, then run again.")
         except _Interrupted as e:
             if attempt == retries: raise DownloadError(f"{url}: {e}; the partial download is kept as {part}: run again to resume") from None
             _log.info(f'{e}; resuming')
@@ -222,8 +224,9 @@ def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, ret
             reason = getattr(e, 'reason', e)
             if part.exists() and part.stat().st_size and attempt < retries and not isinstance(e, urllib.error.HTTPError):
                 _log.info(f'transfer interrupted ({reason}); resuming'); continue
-            raise DownloadError(f"could not download {url} ({reason}). Download the OATH tarball on a machine with internet and put "
-                                f"it at {tarball} (or unpack it into {tarball.parent}), then run again.") from None
+            unpack = f" (or unpack it into {tarball.parent})" if check is _tarball_problem else ''
+            raise DownloadError(f"could not download {url} ({reason}). Download {what} on a machine with internet and put "
+                                f"it at {tarball}{unpack}, then run again.") from None
     digest = _sha256(part)
     if sha256 and digest != sha256.lower():
         bad = _set_aside(part, tarball)
@@ -317,6 +320,37 @@ def download_oath(
         rel = _all_or_nothing(dest, unpack, check=lambda tmp: _labels_root(tmp, tarball))
         _write_marker(dest, {'root': rel, 'url': url, 'sha256': digest, 'tarball': name})
         return dest / rel
+
+# %% ../nbs/15_archives.ipynb #419e3a17
+def _html_problem(path: Path) -> tuple | None:
+    "None unless `path` starts like an HTML page (what a login or error page sends with status 200)."
+    with open(path, 'rb') as f: head = f.read(512)
+    return ('not the file', 'an HTML page') if _looks_like_html(head) else None
+
+def download_file(
+    url: str,                      # http(s) address of the file
+    path: str | os.PathLike,       # where it goes (its folder is created); `<path>.part` while it downloads
+    sha256: str | None = None,     # expected SHA-256 (hex): anything else is set aside as `<path>.bad`, never used
+    check=None,                    # callable(path) -> None, or (kind, reason) when it is not the file (kind 'truncated': resumed); None: not HTML
+    what: str | None = None,       # how messages name the file (None: its name)
+    timeout_s: float = 10.0,       # timeout of the connection and of each read, s
+    retries: int = 3,              # resumed attempts after an interrupted transfer
+    progress: bool = True,         # show a progress bar (bytes)
+) -> str:                          # the file's SHA-256 (hex)
+    "Download one file once, as `download_oath` does a tarball: resumed, checked, renamed into place only when whole and right."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    check, what = check or _html_problem, what or path.name
+    with _dest_lock(path.parent):
+        if path.exists():                                        # put there by hand or by an earlier run: checked, not fetched
+            problem, digest = check(path), _sha256(path)
+            if problem is not None or (sha256 and digest != sha256.lower()):
+                why = f"{problem[0]} ({problem[1]})" if problem else f"SHA-256 {digest}, not the expected {sha256}"
+                bad = _set_aside(path, path)
+                raise DownloadError(f"{path}: {why}; moved to {bad}, not used. Run again to download it anew, or put a good copy there.")
+            return digest
+        digest = _download(url, path, sha256, timeout_s, retries, progress, check, what)
+    path.with_name(path.name + '.sha256').write_text(f'{digest}  {path.name}\n')
+    return digest
 
 # %% ../nbs/15_archives.ipynb #17ddc7b0
 class _Progress:
