@@ -80,8 +80,10 @@ def _frame(path: Path, g, h: dict, i: int, file: str) -> Frame:
     return Frame(path, i, np.asarray(g['feat'][i], np.float32), h.get('meta') or {}, t, loc.decode() if isinstance(loc, bytes) else str(loc), file)
 
 # %% ../nbs/22_search.ipynb #b920e777
-def _chunk_rows(n_features: int, chunk_mib: float) -> int:
-    return max(256, int(chunk_mib * 2**20 // max(4 * n_features, 1)))
+def _chunk_rows(n_features: int, chunk_mib: float, stored=None) -> int:
+    "Rows read at a time: about `chunk_mib` MiB of float32, a whole number of the file's own chunks (each decompressed once)."
+    rows = max(256, int(chunk_mib * 2**20 // max(4 * n_features, 1)))
+    return max(stored[0], rows // stored[0] * stored[0]) if stored else rows
 
 def _month_rows(g, h: dict, start, end, station) -> tuple[int, int, np.ndarray | None]:
     "(first row, end row, mask of the station's rows or None) of a month file sorted by time."
@@ -137,14 +139,14 @@ def exact_search(
             h = read_table_header(f, KEY, path); g = f[KEY]; feat = g['feat']
             if feat.shape[1] != len(q): raise DataFormatError(f"holds {feat.shape[1]} features per frame, the query {len(q)}", path)
             i0, i1, mask = _month_rows(g, h, start, end, station)
-            step = _chunk_rows(len(q), chunk_mib)
-            for a in range(i0, i1, step):
-                X = np.asarray(feat[a:min(a + step, i1)], np.float32)
-                with np.errstate(invalid='ignore', divide='ignore'): s = (X @ q) / np.linalg.norm(X, axis=1)
-                ok = np.isfinite(s) if mask is None else np.isfinite(s) & mask[a - i0:a - i0 + len(s)]
+            step = _chunk_rows(len(q), chunk_mib, feat.chunks)
+            for a in range(i0 - i0 % step, i1, step):                   # aligned on the file's chunks
+                lo = max(a, i0); X = np.asarray(feat[lo:min(a + step, i1)], np.float32)
+                with np.errstate(invalid='ignore', divide='ignore'): s = (X @ q) / np.sqrt(np.einsum('ij,ij->i', X, X))
+                ok = np.isfinite(s) if mask is None else np.isfinite(s) & mask[lo - i0:lo - i0 + len(s)]
                 searched += int(ok.sum())
                 rows = np.flatnonzero(ok)
-                best_s, best_ref = _keep_best(best_s, best_ref, s[rows], np.stack([np.full(len(rows), m), rows + a], 1), n)
+                best_s, best_ref = _keep_best(best_s, best_ref, s[rows], np.stack([np.full(len(rows), m), rows + lo], 1), n)
     out = _describe(use, best_s, best_ref)
     out.attrs.update(skipped=skipped, rows_searched=searched)
     return out
@@ -269,10 +271,10 @@ def _normalised_rows(months: list[Path], chunk_mib: float, progress: bool) -> tu
     Xs, ids = [], []
     for m, path in enumerate(tqdm(months, desc='index', unit='month', disable=not progress, leave=False)):
         with open_hdf(path) as f:
-            feat = f[KEY]['feat']; step = _chunk_rows(feat.shape[1], chunk_mib)
+            feat = f[KEY]['feat']; step = _chunk_rows(feat.shape[1], chunk_mib, feat.chunks)
             for a in range(0, feat.shape[0], step):
                 X = np.asarray(feat[a:a + step], np.float32)
-                with np.errstate(invalid='ignore', divide='ignore'): X = X / np.linalg.norm(X, axis=1, keepdims=True)
+                with np.errstate(invalid='ignore', divide='ignore'): X = X / np.sqrt(np.einsum('ij,ij->i', X, X))[:, None]
                 ok = np.isfinite(X).all(1)
                 Xs.append(X[ok]); ids.append((np.int64(m) << 40) | (np.flatnonzero(ok) + a))
     return np.ascontiguousarray(np.concatenate(Xs)), np.concatenate(ids).astype(np.int64)
@@ -283,7 +285,7 @@ def _exact_scores(months: list[Path], refs: np.ndarray, q: np.ndarray) -> np.nda
     for m in np.unique(refs[:, 0]):
         sel = np.flatnonzero(refs[:, 0] == m); order = np.argsort(refs[sel, 1])
         with open_hdf(months[int(m)]) as f: X = np.asarray(f[KEY]['feat'][refs[sel[order], 1]], np.float32)
-        s[sel[order]] = X @ q / np.linalg.norm(X, axis=1)
+        s[sel[order]] = X @ q / np.sqrt(np.einsum('ij,ij->i', X, X))
     return s
 
 def _manifest(months: list[Path], settings: dict) -> dict:
