@@ -47,7 +47,7 @@ PUBLISHED = {p.name: p for p in [
               'Sado et al. 2022 (doi:10.1029/2021JA029683); oath_clf.7z in the TAME archive doi:10.11582/2021.00057, address from TAME\'s README',
               "CC BY 4.0 (TAME's README, archive section); CC BY-NC 4.0 (the same README's copyright section): they disagree",
               'tame2022:shufflenet_v2_x1_0', 'logits', 'OATH v1.1: 5,824 THEMIS images, 6 classes (Clausen & Nickisch 2018)',
-              '73 % six-class, 91 % two-class (aurora or not)', 'as reported by Sado et al. 2022 (its abstract); not measured here',
+              '73 % six-class, up to 91 % two-class (aurora or not)', 'as reported by Sado et al. 2022 (its abstract); not measured here',
               'https://ns9999k.webs.sigma2.no/10.11582_2021.00057/oath_clf.7z', 'oath_clf.7z', None, None, True,
               'size and SHA-256 not published (tame prints and records the hash of what it downloads; pass sha256= to check a copy)'),
     Published('aurora-fm-oath', 'Aurora-FM finetuned on OATH for the six classes', "the Aurora-FM model card (Hugging Face Jwjohnson314/Aurora-FM)",
@@ -111,7 +111,7 @@ def _yours(path: Path) -> dict:
     trained = ('SYNTHETIC images (a toy model)' if m.get('trained_on_synthetic') else m.get('trained_on')) or m.get('source') or 'not recorded'
     return dict(name=path.stem, kind='fitted here' if not m.get('converted_from') else 'converted here', title=f"linear SVM ({m.get('kernel', 'model')})",
                 backbone=m['backbone'], layer=m['layer'], training_data=trained, accuracy='; '.join(acc) or 'not recorded',
-                protocol=(m.get('accuracy_selection') or '').split(':')[0] or ('nested' if acc else ''), here=True, file=str(path),
+                protocol=(m.get('accuracy_selection') or '').split(':')[0], here=True, file=str(path),
                 size=path.stat().st_size)
 
 def list_classifiers(
@@ -131,10 +131,11 @@ def classifiers_command(
     "`tame classifiers`: what each known classifier is, its reported accuracy and how it was measured, and whether it is here."
     t = list_classifiers(args.torch_path)
     if getattr(args, 'csv', None): t.to_csv(args.csv, index=False)
-    for _, r in t.iterrows():
+    for _, r in t.astype(object).where(t.notna(), None).iterrows():
         print(f"{r['name']}  [{r['kind']}{', here' if r['here'] else ''}]  {r['title']}")
+        if r['backbone'] is None: continue                            # a file that does not load: its row says why
         print(f"    network {r['backbone']} ({r['layer']}); trained on {r['training_data']}")
-        print(f"    accuracy {r['accuracy']}" + (f" ({r['protocol']})" if isinstance(r['protocol'], str) and r['protocol'] else ''))
+        print(f"    accuracy {r['accuracy']}" + (f" ({r['protocol']})" if r['protocol'] else ''))
         if r['kind'] == 'published':
             print(f"    licence {r['licence']}; source {r['source']}")
             print(f"    file {r['url'] or 'not established'}; size {r['size'] or 'unknown'}; SHA-256 {r['sha256'] or 'not published'}"
