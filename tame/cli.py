@@ -508,7 +508,7 @@ def _add_model_commands(sub):
     c.add_argument('--model', default=None, metavar='FILE', help='classifier file (default: TORCH_PATH/oath_clf.tame)')
     c.add_argument('--torch-path', default=None, help='folder with oath_clf.tame (default: ~/.tame/torch)')
     c.add_argument('--kind', default='raw', choices=['raw', 'oath'], help=_KIND_HELP)
-    c.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results do not depend on it)')
+    c.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results depend on it only to float32 rounding)')
     _engine_args(c)
     c.add_argument('--out', default='results.csv', help='CSV to write'); c.set_defaults(func=_cmd_classify)
     _add_preprocess(sub)
@@ -538,7 +538,7 @@ def _add_preprocess(sub):
     pr.add_argument('--ceil-path', default=None, help='ceilometer files, PANGAEA .tab (default: none)')
     pr.add_argument('--torch-path', default=None, help='classifier folder (default: ~/.tame/torch)')
     pr.add_argument('--backbone', default='efficientnet_lite0', help="feature network (the classifier's), see `tame backbones`")
-    pr.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results do not depend on it)')
+    pr.add_argument('--batch-size', type=int, default=64, help='images per batch of the network (results depend on it only to float32 rounding)')
     pr.add_argument('--file-pattern', default=None, metavar='TEMPLATE', help=_PATTERN_HELP)
     pr.add_argument('--index', default=None, metavar='CSV', help=_INDEX_HELP.replace('from the paths', 'from ASIM_PATH'))
     pr.add_argument('--fov-radius-frac', type=float, default=0.5, help=_FOV_HELP)
@@ -553,7 +553,7 @@ def _add_preprocess(sub):
 # %% ../nbs/90_cli.ipynb #6569c0b8
 _INPUT_ERRORS = ((ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile, tarfile.TarError, pickle.UnpicklingError),
                  # (module, class): counted only when the module is loaded (else nothing can have raised it)
-                 [('tame.archives', 'DownloadError'), ('tame.clffile', 'ClassifierFileError'),
+                 [('tame.core', 'LockedError'), ('tame.archives', 'DownloadError'), ('tame.clffile', 'ClassifierFileError'),
                   ('tables.exceptions', 'HDF5ExtError'), ('py7zr.exceptions', 'ArchiveError')])
 
 def is_input_error(

@@ -155,9 +155,9 @@ def no_classifier_message(
     if tame_classifier_files(model_file.parent): return _no_classifier_file(model_file)   # TAME's pickle is there: convert it
     cores = os.cpu_count() or 1
     minutes = OATH_IMAGES / (_IMAGES_PER_S_PER_CORE * cores) / 60 + 1           # features, then the SVM's grid search (about a minute)
-    return (f"no classifier at {model_file}: build one with AsimClassifier.from_oath(download=True, torch_path={str(model_file.parent)!r}) "
-            f"or `tame train --download` (downloads the OATH set once, {OATH_IMAGES:,} images, about {OATH_TARBALL_MB} MB, then "
-            f"computes their features and fits the SVM: about {minutes:.0f} min on this machine's {cores} CPU core{'s' if cores > 1 else ''}, "
-            f"plus the download); or use a published classifier by name, AsimClassifier(classifier='tame2022-oath') or "
-            f"`tame classify --classifier tame2022-oath --trust-pickle` (TAME's, a pickle: trusted once); `tame classifiers` lists them; "
-            f"or pass model_file=")
+    return (f"no classifier at {model_file}: build one with AsimClassifier.from_oath(OATH_DIR, torch_path={str(model_file.parent)!r}) "
+            f"or `tame train OATH_DIR`, with download=True to fetch the OATH set first (once: {OATH_IMAGES:,} images, about "
+            f"{OATH_TARBALL_MB} MB; its features and the SVM fit then take about {minutes:.0f} min on this machine's {cores} CPU "
+            f"core{'s' if cores > 1 else ''}, plus the download); or use a published classifier by name, classifier='tame2022-oath' "
+            f"(TAME's; a pickle, so trust it once: tame.published.fetch_classifier('tame2022-oath', trust=True)), "
+            f"tame.published.list_classifiers() lists them; or pass model_file=")

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from .archives import download_oath
-from .benchmark import check_feature_cache, feature_cache_manifest, rotated_oath_items
 from .clffile import save_classifier
 from .config import EngineConfig
 from .core import classifier_file, get_logger, tame_version, warn_deprecated
 from .engine import FeatureExtractor
+from .featurefiles import check_feature_cache, feature_cache_manifest, rotated_oath_items
 from .oath import oath_table, read_split
 from .protocols import grouped_splits, night_groups, oath_splits
 from .svm import LINEAR_C, FitReport, SvmSearch, calibrated_svm, fit_tame2022, nested_report, svm_hyper_parameters, tame2022_search
