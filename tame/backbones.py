@@ -21,10 +21,10 @@ from .config import DEFAULT_BACKBONE, FEATURE_LAYERS, EngineConfig
 from .core import DataFormatError, atomic_write, data_dir, get_logger
 
 # %% auto #0
-__all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'BackboneSpec', 'load_lukemelas_into_timm', 'aurora_fm_file',
-           'torch_hub_checkpoints', 'torchvision_names', 'get_backbone', 'list_backbones', 'backbones_command',
-           'WeightsNotFound', 'load_backbone', 'AuroraFM', 'aurora_fm_weights', 'load_aurora_fm', 'imagenet_categories',
-           'rgb_input', 'top5', 'FeatureNet', 'set_model_and_device']
+__all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BackboneSpec', 'load_lukemelas_into_timm',
+           'aurora_fm_file', 'torch_hub_checkpoints', 'torchvision_names', 'get_backbone', 'list_backbones',
+           'backbones_command', 'WeightsNotFound', 'load_backbone', 'AuroraFM', 'aurora_fm_weights', 'load_aurora_fm',
+           'imagenet_categories', 'rgb_input', 'top5', 'FeatureNet', 'set_model_and_device']
 
 # %% ../nbs/30_backbones.ipynb #9f282519
 _log = get_logger('backbones')
@@ -57,7 +57,8 @@ class BackboneSpec:
         "What the features depend on, for storing next to them."
         d = dict(backbone=self.name, input_size=self.input_size, mean=list(self.mean), std=list(self.std),
                  interpolation=self.interpolation)
-        return d if self.recipe == 'grey-in-green' else dict(d, recipe=self.recipe)
+        d = d if self.recipe == 'grey-in-green' else dict(d, recipe=self.recipe)
+        return dict(d, weights=self.extra['weights']) if 'weights' in self.extra else d   # only where not the default weights
 
 # %% ../nbs/30_backbones.ipynb #0f1e8abd
 _EMBEDDED = {  # name: (package, file inside it, timm architecture, input size)
@@ -99,7 +100,7 @@ def load_lukemelas_into_timm(
     model.load_state_dict(mapped, strict=True)
     return model
 
-# %% ../nbs/30_backbones.ipynb #086369ba
+# %% ../nbs/30_backbones.ipynb #cbdf82f1
 AURORA_FM = dict(   # the published Aurora-FM encoder, as THEMISim 0.2.0 pins it (themisim/weights.py, config.py)
     file='aurora-fm-no-finetune.tar', size=45_965_389,
     sha256='f9c97e906bee7a34f0727377f8b3194086080fa9573390db44daab4ce2c64e33',
@@ -125,8 +126,9 @@ def torch_hub_checkpoints() -> Path:
     "Where torch keeps downloaded weights: `$TORCH_HOME/hub/checkpoints` (default `~/.cache/torch/hub/checkpoints`)."
     return Path(torch.hub.get_dir()) / 'checkpoints'
 
-def _torchvision_spec(name):
-    w = torchvision.models.get_model_weights(name).DEFAULT
+def _torchvision_spec(name, weights: str | None = None):
+    enum = torchvision.models.get_model_weights(name)
+    w = enum.DEFAULT if weights is None else enum[weights]
     t = w.transforms()
     url = w.url
     size = t.crop_size[0] if isinstance(t.crop_size, (list, tuple)) else int(t.crop_size)
@@ -153,14 +155,27 @@ def _timm_spec(name):
                         f, cfg.get('url') or (f"https://huggingface.co/{cfg['hf_hub_id']}" if cfg.get('hf_hub_id') else None),
                         cfg.get('hf_hub_id') or arch, extra=dict(arch=arch))
 
+# %% ../nbs/30_backbones.ipynb #2f8aaa1c
+TAME2022_WEIGHTS = 'IMAGENET1K_V1'   # what TAME's `torchvision.models.<name>(pretrained=True)` loaded (torchvision < 0.13)
+TAME2022_NETWORKS = ('alexnet', 'vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn', 'resnet18',
+                     'resnet34', 'resnet50', 'resnet101', 'resnet152', 'squeezenet1_0', 'squeezenet1_1', 'densenet121',
+                     'densenet169', 'densenet161', 'densenet201', 'inception_v3', 'googlenet', 'shufflenet_v2_x0_5',
+                     'shufflenet_v2_x1_0', 'mobilenet_v2', 'resnext50_32x4d', 'resnext101_32x8d', 'wide_resnet50_2',
+                     'wide_resnet101_2', 'mnasnet0_5', 'mnasnet1_0')   # TAME's PreProcessor.tv_model_names, in its order
+
 def _tame2022_spec(name):
     arch = name.split(':', 1)[1]
     if arch not in torchvision.models.list_models(module=torchvision.models): raise ValueError(f"torchvision has no model {arch!r}")
-    spec = _torchvision_spec(arch)
+    v1 = TAME2022_WEIGHTS in torchvision.models.get_model_weights(arch).__members__
+    spec = _torchvision_spec(arch, TAME2022_WEIGHTS if v1 else None)
     spec.name, spec.recipe, spec.extra = name, 'tame2022', dict(arch=arch)
-    spec.input_size, spec.interpolation = 224, 'bilinear'     # Sado et al. 2022: transforms.Resize(224), ImageNet mean/std
+    if spec.weights_id != str(torchvision.models.get_model_weights(arch).DEFAULT):
+        spec.extra['weights'] = TAME2022_WEIGHTS        # recorded with the features: V2 features are never mixed with these
+    spec.input_size = 299 if arch == 'inception_v3' else 224     # TAME's evaluate_network_performances: 299 for inception_v3
+    spec.mean, spec.std, spec.interpolation = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 'bilinear'   # its ImageNet Normalize, Resize
     return spec
 
+# %% ../nbs/30_backbones.ipynb #a0aad3e4
 def torchvision_names() -> list[str]:
     "The installed torchvision's ImageNet classification models."
     return sorted(torchvision.models.list_models(module=torchvision.models))
@@ -194,7 +209,7 @@ def list_backbones(
                          licence=s.licence, fetched_on_use=s.fetch))
     return pd.DataFrame(rows)
 
-# %% ../nbs/30_backbones.ipynb #ae0e7892
+# %% ../nbs/30_backbones.ipynb #5ecc4bc2
 def backbones_command(
     args,   # parsed `tame backbones` options: available (bool), timm (list of timm names), csv (path or None)
 ) -> int:   # exit status: 0
@@ -222,6 +237,10 @@ def _missing(spec):
     return WeightsNotFound(f"pretrained weights for {spec.name} not found at {spec.weights_file}: download them{src} "
                            f"on a machine with internet and {where}; or pass weights_file=PATH")
 
+_PRETRAINED_BUILD = {   # what torchvision's builders set when they load pretrained weights (and TAME's pretrained=True did)
+    'googlenet': dict(transform_input=True, aux_logits=True, init_weights=False),      # transform_input: ImageNet's input re-scaled inside
+    'inception_v3': dict(transform_input=True, aux_logits=True, init_weights=False)}
+
 def load_backbone(
     name: str | BackboneSpec = DEFAULT_BACKBONE,     # a backbone name (see `get_backbone`) or its spec
     weights_file: str | os.PathLike | None = None,  # explicit local weights (ignored when `name` is a spec)
@@ -240,13 +259,14 @@ def load_backbone(
             model = load_lukemelas_into_timm(torch.load(spec.weights_file, map_location='cpu', weights_only=True), spec.extra['arch'])
     elif spec.source == 'torchvision':
         arch = spec.extra.get('arch', spec.name)
-        model = torchvision.models.get_model(arch, weights=None)
+        model = torchvision.models.get_model(arch, weights=None, **(_PRETRAINED_BUILD.get(arch, {}) if pretrained else {}))
         if pretrained:
             w = torchvision.models.get_weight(spec.weights_id)
             if Path(spec.weights_file) == torch_hub_checkpoints() / Path(spec.weights_url).name:
                 model = torchvision.models.get_model(arch, weights=w)          # from the hub cache: no download, file present
             else:
                 model.load_state_dict(torch.load(spec.weights_file, map_location='cpu', weights_only=True))
+                if arch == 'googlenet': model.aux_logits, model.aux1, model.aux2 = False, None, None   # as torchvision's builder
     else:
         import timm
         overlay = dict(file=spec.weights_file) if pretrained and Path(spec.weights_file).is_file() else None
@@ -254,7 +274,7 @@ def load_backbone(
     _log.info(f"loaded {spec.name} ({'pretrained' if pretrained else 'random weights'})")
     return model.eval(), spec
 
-# %% ../nbs/30_backbones.ipynb #95a7d652
+# %% ../nbs/30_backbones.ipynb #c78a631c
 class AuroraFM(torch.nn.Module):
     "Aurora-FM as published: SimCLR's wrapper of a torchvision resnet18 (`fc` an identity) and its projection head; returns the 512-d embedding."
     output_is_pooled = True   # its output is the pooled embedding: `FeatureNet` gives it for 'pooled' and 'logits' alike
@@ -271,7 +291,7 @@ class AuroraFM(torch.nn.Module):
         "The 512-d embedding of a batch."
         return self.encoder(x)
 
-# %% ../nbs/30_backbones.ipynb #b5488868
+# %% ../nbs/30_backbones.ipynb #64df7910
 def _file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:

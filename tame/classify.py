@@ -13,12 +13,15 @@ import pandas as pd
 import sklearn.base
 from sklearn.pipeline import Pipeline
 
+from .camera import Camera, get_camera
 from .clffile import ClassifierFileError, classifier_from_tame_pickle, load_classifier
-from .published import classifier_path, no_classifier_message
 from .config import EngineConfig, FieldOfView
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, classifier_file, get_logger, warn_deprecated
 from .engine import FeatureExtractor
+from .imageprep import oath_fov
+from .published import classifier_path, no_classifier_message
 from .sources import calibration_items, check_image_shapes, image_items
+from .svm import model_proba
 from .train import train_classifier
 
 # %% auto #0
@@ -139,16 +142,20 @@ class AsimClassifier:
         X = np.asarray(X)
         if X.ndim == 2 and len(X): self.check_feature_size(X.shape[1])
         out = np.full((len(X), len(CLASSES)), np.nan)
-        if hasattr(self.model, 'predict_proba'): out[:, self._cols] = self.model.predict_proba(X)
+        p = model_proba(self.model, X) if len(X) else None      # an SVC's by libsvm's Platt coupling (tame.svm)
+        if p is not None: out[:, self._cols] = p
         return out
 
     def predict_with_proba(self,
                            X: np.ndarray,   # (N, F) feature rows of the classifier's backbone and layer
                           ) -> tuple[np.ndarray, np.ndarray]:
-        "Class probabilities (N, 6) and predicted class ids (N,) of feature rows (the model's own decision)."
+        "Class probabilities (N, 6) and predicted class ids (N,): the class of highest probability (TAME's argmax), else the model's decision."
         X = np.asarray(X)
         if not len(X): return np.zeros((0, len(CLASSES))), np.zeros(0, np.int64)
-        return self.predict_features(X), np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
+        probs = self.predict_features(X)
+        if not np.isnan(probs).all():    # TAME: np.argmax(predict_image_proba(feats), axis=1)
+            return probs, np.where(np.isnan(probs), -np.inf, probs).argmax(1).astype(np.int64)
+        return probs, np.array([self._ids[v] for v in self.model.predict(X).tolist()], np.int64)
 
     def predict_proba(self,
                       X,                      # (N, F) feature rows or a DataFrame with feat_ columns; or image files
@@ -177,11 +184,13 @@ class AsimClassifier:
                         batch_size: int | None = None,   # None: the engine's (64 at first); kept for later calls; same results to float32 rounding
                         kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
                         progress: bool = True,           # show the feature engine's progress bar
-                        fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: the circle inscribed in it)
+                        fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: `oath_fov(camera)`, OATH's circle)
+                        camera: Camera | str | None = None,   # raw: the camera (or its station code) that took them; its fov or sky map sets the default
                         **legacy,                        # tame 0.2's fov_radius_frac=, fov_center_frac=: one release (use fov=)
                        ) -> pd.DataFrame:
         "One row per image (see `image_items`): the six class probabilities, the predicted label, the aurora probability and a status."
-        fov = FieldOfView.coerce(fov, legacy, where='classify_images')          # checked before any image is read
+        cam = get_camera(camera) if isinstance(camera, str) else camera
+        fov = FieldOfView.coerce(fov, legacy, default=oath_fov(cam), where='classify_images')   # checked before any image is read
         if legacy: raise TypeError(f"classify_images() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
         files = image_items(image_file_list)
         self._warn_synthetic()
@@ -195,11 +204,11 @@ class AsimClassifier:
 
     def to_pipeline(self,
                     kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
-                    fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: the circle inscribed in it)
+                    fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: OATH's circle, `oath_fov()`)
                     **legacy,                        # tame 0.2's fov_radius_frac=, fov_center_frac=: one release (use fov=)
                    ) -> Pipeline:                    # steps 'features' (`ImageFeatures`) and 'classifier' (the fitted model)
         "Features and the fitted classifier as one fitted scikit-learn Pipeline (for prediction; its classes_ are the model's labels)."
-        fov = FieldOfView.coerce(fov, legacy, where='to_pipeline')
+        fov = FieldOfView.coerce(fov, legacy, default=oath_fov(), where='to_pipeline')
         if legacy: raise TypeError(f"to_pipeline() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
         return Pipeline([('features', ImageFeatures(self.engine, kind, fov)), ('classifier', self.model)])
 
@@ -267,7 +276,7 @@ class ImageFeatures(sklearn.base.TransformerMixin, sklearn.base.BaseEstimator):
     def __init__(self,
                  engine=None,                     # a `FeatureExtractor`
                  kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
-                 fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: the circle inscribed in it)
+                 fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: OATH's circle, `oath_fov()`)
                  **legacy):                       # tame 0.2's fov_radius_frac=, fov_center_frac=: one release (use fov=)
         self.engine, self.kind = engine, kind
         self.fov = fov if isinstance(fov, FieldOfView) or (fov is None and not legacy) else FieldOfView.coerce(fov, legacy, where='ImageFeatures')
@@ -289,7 +298,7 @@ class ImageFeatures(sklearn.base.TransformerMixin, sklearn.base.BaseEstimator):
         "The features of the images; an unreadable image is an error naming it (a pipeline has no row to put a reason in)."
         files = image_items(X)
         f = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=self.kind, progress=False,
-                                fov=(self.fov or FieldOfView()) if self.kind == 'raw' else None)
+                                fov=(self.fov or oath_fov()) if self.kind == 'raw' else None)
         bad = np.flatnonzero(f.status.to_numpy() != 'ok')
         if len(bad): raise ValueError(f"{len(bad)} of {len(files)} images could not be read, e.g. {files[bad[0]]}: {f.status.iloc[bad[0]]}")
         return f.filter(like='feat_').to_numpy()

@@ -139,7 +139,7 @@ def _image_cells(
 def read_image_txt(
     path: str | os.PathLike,            # an IMAGE magnetometer text file (fixed width, several stations)
     stations: list[str] | None = None,  # station codes to keep (None: every station in the header)
-    max_stations: int | None = None,    # read only the first this many stations of the file (TAME: 3; None: all)
+    max_stations: int | None = None,    # TAME's reading (TAME: 3): the first this many stations, 99999.9 kept as a number; None: all, 99999.9 is NaN
 ) -> pd.DataFrame:
     "An IMAGE fixed-width text file as time, loc, X_nT, Y_nT, Z_nT, dH_nT (long format, one row per station)."
     path = Path(path)
@@ -162,7 +162,8 @@ def read_image_txt(
         except ValueError: raise DataFormatError(f'not a number in the value cells {c[6:]} of {l!r}', path, i) from None
         times.append('{}-{}-{} {}:{}:{}'.format(*c[:6])); line_nos.append(i)
     if not vals: raise DataFormatError('no data rows', path)
-    v = _missing(np.array(vals).reshape(len(vals), len(locs), 3))
+    v = np.array(vals).reshape(len(vals), len(locs), 3)
+    if max_stations is None: v = _missing(v)                              # TAME's reading keeps 99999.9 (its .astype(float))
     t = _times(times, '%Y-%m-%d %H:%M:%S', line_nos, path)
     keep = [k for k, s in enumerate(locs) if stations is None or s in stations]
     parts = [pd.DataFrame({'time': t, 'loc': pd.Series(locs[k], index=t.index, dtype='str'), 'X_nT': v[:, k, 0], 'Y_nT': v[:, k, 1], 'Z_nT': v[:, k, 2]})

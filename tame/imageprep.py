@@ -14,14 +14,16 @@ import torchvision.transforms.functional as TF
 from PIL import Image, ImageOps
 
 from .backbones import BackboneSpec, get_backbone
+from .camera import Camera
 from .config import DEFAULT_BACKBONE, FieldOfView
 from .core import STATS, deprecated_names, warn_deprecated
-from .oath import oath_table, read_green, rotate_image
+from .oath import oath_table, read_green
 from .imagefiles import ImageError, read_image
 
 # %% auto #0
-__all__ = ['AURORA_FM_RADIUS_PX', 'scale_image', 'image_stats', 'resize_grey', 'grey_to_input', 'to_input', 'tame2022_grey',
-           'tame2022_stats', 'ImagePipeline', 'aurora_fm_stretch', 'aurora_fm_grey', 'AsimDataSet', 'OathDataSet']
+__all__ = ['OATH_FOV', 'OATH_MIN_ELEVATION_DEG', 'AURORA_FM_RADIUS_PX', 'scale_image', 'image_stats', 'resize_grey',
+           'grey_to_input', 'to_input', 'tame2022_grey', 'tame2022_stats', 'ImagePipeline', 'oath_fov',
+           'aurora_fm_stretch', 'aurora_fm_grey', 'AsimDataSet', 'OathDataSet']
 
 # %% ../nbs/31_imageprep.ipynb #2e859a0d
 _DEFAULT_FOV = FieldOfView()     # the inscribed circle
@@ -139,7 +141,9 @@ def tame2022_grey(
                   size: int = 224,                       # output side in pixels (bilinear, not antialiased)
                  ) -> np.ndarray:                        # (size, size) float32: the green plane before `Normalize`
     "TAME's steps before normalisation, as its code does them (see above): the green plane of its network input."
-    if kind == 'oath': g = img.astype(np.float32) / np.float32(255)       # ToTensor
+    if kind == 'oath':
+        g = img.astype(np.float32) / np.float32(255)                       # ToTensor
+        if size > 256: g = np.pad(g, int((size - 256) / 2 + 1))            # TAME's Pad before Resize, for networks over 256 px
     elif kind == 'raw':
         g = _tame2022_grey8(img).astype(np.float32) / np.float32(255)     # grayscale, ToTensor
         m = _tame2022_disk(g.shape[0])
@@ -227,7 +231,24 @@ class ImagePipeline:
         c = dict(self.spec.preprocessing(), kind=self.kind, fov_radius_frac=fov.pop('fov_radius_frac'), clip_pct=self.clip, stats=self.stats)
         return dict(c, **fov)       # fov_center_frac last, and only when set: the settings tame 0.2 wrote, byte for byte
 
-# %% ../nbs/31_imageprep.ipynb #a0b9e3cb
+# %% ../nbs/31_imageprep.ipynb #09cba242
+OATH_FOV = FieldOfView(0.424)     # OATH's disk: 108.5 px of its 256-px images (measured on the genuine images below)
+OATH_MIN_ELEVATION_DEG = 14.0     # the elevation at that radius on the genuine Gakona sky map (below)
+
+def oath_fov(
+    camera: Camera | None = None,   # the camera of the raw frames (its fov, else its sky map, decides); None: OATH's disk
+) -> FieldOfView:                   # the circle an OATH-trained classifier should see in that camera's frames
+    "The field of view for classifying a camera's raw frames with an OATH-trained classifier: its own if set, else its sky above 14°, else OATH's disk."
+    if camera is None: return OATH_FOV
+    if camera.fov != FieldOfView(): return camera.fov                       # set by the user: wins
+    if camera.skymap is None: return OATH_FOV
+    el = np.nan_to_num(np.asarray(camera.skymap.elevation_deg, np.float64), nan=-90.0)
+    sky = el >= OATH_MIN_ELEVATION_DEG
+    if not sky.any(): raise ValueError(f'the sky map of camera {camera.station} has no pixel at {OATH_MIN_ELEVATION_DEG}° elevation or above')
+    (h, w), (yy, xx) = el.shape, np.nonzero(sky)
+    return FieldOfView(min(1.0, float(np.sqrt(sky.sum() / np.pi)) / min(h, w)), (float(xx.mean()) / (w - 1), float(yy.mean()) / (h - 1)))
+
+# %% ../nbs/31_imageprep.ipynb #acad0d8e
 AURORA_FM_RADIUS_PX = int(0.85 * 128)   # 108: Aurora-FM's sky circle, about pixel (128, 128) of a 256 x 256 frame
 
 def _aurora_fm_disk() -> np.ndarray:
@@ -303,8 +324,7 @@ class OathDataSet(torch.utils.data.Dataset):
                    ) -> tuple:   # (image tensor, picNum)
         "The i-th image (green channel, rotated if asked, transformed) and its id."
         r = self.table.iloc[i]
-        g = read_green(r['path'])
-        if self.rotate: g = rotate_image(g, r['rotAng'])
+        g = read_green(r['path'], r['rotAng'] if self.rotate else None)   # rotated as OATH's rotate.sh, read as TAME read it
         x = self.transform(g) if self.transform is not None else torch.from_numpy(np.array(g))   # a writable copy
         return x, r['picNum']
 

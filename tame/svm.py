@@ -5,7 +5,7 @@
 # %% ../nbs/42_svm.ipynb #598e8959
 from __future__ import annotations
 
-import warnings
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,8 +22,8 @@ from .protocols import acc2_from_confusion, confusion2, grouped_splits, plot_con
 
 # %% auto #0
 __all__ = ['LINEAR_C', 'RBF_C', 'RBF_GAMMA', 'svm_pipeline', 'SvmSearch', 'svm_hyper_parameters', 'plot_svm_search', 'FitReport',
-           'calibrated_svm', 'fit_oath_features', 'nested_report', 'plot_svm_summary', 'tame2022_test_block',
-           'tame2022_search', 'fit_tame2022']
+           'calibrated_svm', 'fit_oath_features', 'choose_C', 'nested_report', 'plot_svm_summary',
+           'tame2022_test_block', 'tame2022_search', 'fit_tame2022', 'platt_svc', 'model_proba']
 
 # %% ../nbs/42_svm.ipynb #a112cd09
 LINEAR_C = np.concatenate([np.logspace(-5, 0, 9), np.logspace(-4.3, -3.3, 9)])   # TAME's linear grid
@@ -45,6 +45,7 @@ class SvmSearch:
     best: dict              # best setting by 6-class accuracy
     best_score: float
     splits: int | None = None   # number of (train, test) splits each setting was scored on
+    protocol: str = ''          # what the splits were, e.g. '3 folds grouped by night' (said in the figure's title)
 
 def svm_hyper_parameters(
     X,                          # (N, F) feature rows
@@ -89,6 +90,7 @@ def plot_svm_search(
         ax.set_yticks(range(len(m.index))[::3], [f'{g:.0e}' for g in m.index[::3]]); ax.set_ylabel('gamma')
         ax.figure.colorbar(im, ax=ax, label='6-class accuracy')
     over = f" over {search.splits} split{'s' if search.splits != 1 else ''}" if search.splits else ' over the splits'
+    if search.protocol: over = f' over {search.protocol}'
     ax.set_title(f'{search.kernel} SVM: mean 6-class test accuracy{over}' + (' (± std)' if search.kernel == 'linear' else ''), fontsize=10)
     return ax
 
@@ -136,6 +138,22 @@ def fit_oath_features(
     return calibrated_svm(X, y, C, kernel, gamma), FitReport(np.array(acc6), np.array(acc2), cm, rep)
 
 # %% ../nbs/42_svm.ipynb #251e5d27
+def choose_C(
+    X,                          # (N, F) feature rows
+    y,                          # (N,) class6 ids
+    groups=None,                # (N,) group per row (e.g. station-night): folds by group (GroupKFold); None: shuffled KFold
+    Cs=None,                    # C grid; None: LINEAR_C
+    n_splits: int = 3,          # folds
+    n_jobs: int | None = None,  # parallel jobs of the grid search
+) -> SvmSearch:                 # the search; `best['C']` is the choice, `protocol` says on which folds
+    "tame's choice of C: the linear grid scored on folds grouped by `groups` (or shuffled folds without groups)."
+    X, y = np.asarray(X), np.asarray(y)
+    if groups is not None: cv, what = grouped_splits(np.asarray(groups), n_splits), f'{n_splits} folds grouped by night'
+    else: cv, what = list(KFold(n_splits, shuffle=True, random_state=0).split(X)), f'{n_splits} shuffled folds (nights unknown)'
+    s = svm_hyper_parameters(X, y, cv, 'linear', n_jobs, Cs=LINEAR_C if Cs is None else Cs)
+    s.protocol = what
+    return s
+
 def nested_report(
     X,                          # (N, F) feature rows
     y,                          # (N,) class6 ids
@@ -152,16 +170,14 @@ def nested_report(
     acc6, acc2, chosen, cm, yt, yp = [], [], [], np.zeros((6, 6), int), [], []
     for tr, te in outer:
         if len(Cs) == 1: c = float(Cs[0])
-        else:
-            inner = (grouped_splits(np.asarray(groups)[tr], inner_splits) if groups is not None
-                     else list(KFold(inner_splits, shuffle=True, random_state=0).split(tr)))
-            c = float(svm_hyper_parameters(X[tr], y[tr], inner, 'linear', n_jobs, Cs=Cs).best['C'])
+        else: c = float(choose_C(X[tr], y[tr], None if groups is None else np.asarray(groups)[tr], Cs, inner_splits, n_jobs).best['C'])
         p = svm_pipeline('linear', c).fit(X[tr], y[tr]).predict(X[te])
         m = confusion_matrix(y[te], p, labels=range(6))
         acc6.append(float((p == y[te]).mean())); acc2.append(acc2_from_confusion(m)); chosen.append(c)
         cm += m; yt += list(y[te]); yp += list(p)
     rep = classification_report(yt, yp, labels=range(6), target_names=list(CLASSES), zero_division=0)
-    sel = 'fixed C' if len(Cs) == 1 else f'nested: C by grid search on {inner_splits} inner folds of each training part'
+    how = 'grouped by night' if groups is not None else 'shuffled'
+    sel = 'fixed C' if len(Cs) == 1 else f'nested: C by grid search on {inner_splits} inner folds ({how}) of each training part'
     return FitReport(np.array(acc6), np.array(acc2), cm, rep, protocol, sel, np.array(chosen))
 
 # %% ../nbs/42_svm.ipynb #79394a2b
@@ -224,14 +240,133 @@ def fit_tame2022(
     C: float,         # e.g. `tame2022_search(X, y).best['C']`
     picnum=None,      # (N,) int image numbers (see `tame2022_test_block`)
 ) -> tuple[SVC, FitReport]:   # the SVC(kernel='linear', probability=True) and its scores on the test block
-    "TAME's fit_oath_features: linear SVC(probability=True) on the training rows, scored on the test block."
+    "TAME's fit_oath_features: linear SVC(probability=True) (`platt_svc`) on the training rows, scored on the test block."
     X, y = np.asarray(X), np.asarray(y)
     tr, te = tame2022_test_block(y, picnum)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', FutureWarning)   # scikit-learn 1.9 deprecates probability=True; TAME used it
-        model = SVC(kernel='linear', probability=True, C=C, random_state=0).fit(X[tr], y[tr])   # random_state: Platt's folds
-    p = model.predict(X[te])
+    model = platt_svc(X[tr], y[tr], C, random_state=0)      # TAME's SVC(probability=True); random_state: Platt's folds
+    p = model.predict(X[te])                                  # TAME scored the SVC's own decision
     m = confusion_matrix(y[te], p, labels=range(6))
     rep = classification_report(y[te], p, labels=range(6), target_names=list(CLASSES), zero_division=0)
     return model, FitReport(np.array([(p == y[te]).mean()]), np.array([acc2_from_confusion(m)]), m, rep,
                             'TAME 2022 test block', 'C chosen on the rolled test splits, not held out', np.array([C]))
+
+# %% ../nbs/42_svm.ipynb #386b5c27
+class _LibsvmRandom:
+    "scikit-learn's libsvm random numbers: `std::mt19937` seeded with `seed`, `bounded_rand_int` by Lemire's method."
+    def __init__(self, seed: int): self.seed = int(seed); self.reseed()
+    def reseed(self):
+        self._mt, self._buf, self._k = np.random.RandomState(self.seed)._bit_generator, np.empty(0, np.uint64), 0   # init_genrand(seed) = std::mt19937(seed)
+    def _next(self) -> int:
+        if self._k == len(self._buf): self._buf, self._k = self._mt.random_raw(1024), 0
+        self._k += 1
+        return int(self._buf[self._k - 1]) & 0xFFFFFFFF
+    def bounded(self, r: int) -> int:
+        "An integer in [0, r), as newrand.h's bounded_rand_int."
+        m = self._next() * r
+        if (m & 0xFFFFFFFF) < r:
+            t = (-r) % 2**32
+            if t >= r:
+                t -= r
+                if t >= r: t %= r
+            while (m & 0xFFFFFFFF) < t: m = self._next() * r
+        return m >> 32
+
+# %% ../nbs/42_svm.ipynb #fce8b863
+def _sigmoid_train(dec: np.ndarray, pos: np.ndarray) -> tuple[float, float]:
+    "libsvm's sigmoid_train: (A, B) of P(pos | d) = 1 / (1 + exp(A d + B)), Newton's method with backtracking (Lin, Lin & Weng 2007)."
+    n1 = float(pos.sum()); n0 = len(pos) - n1
+    t = np.where(pos, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))              # Platt's targets
+    def f(a, b):
+        z = dec * a + b
+        return np.sum(np.where(z >= 0, t * z, (t - 1) * z) + np.log(1 + np.exp(-np.abs(z))))
+    A, B = 0.0, float(np.log((n0 + 1) / (n1 + 1))); fval = f(A, B)
+    for _ in range(100):
+        z = dec * A + B; e = np.exp(-np.abs(z))
+        p, q = np.where(z >= 0, e / (1 + e), 1 / (1 + e)), np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        d2, d1 = p * q, t - p
+        h11, h22, h21 = 1e-12 + np.sum(dec * dec * d2), 1e-12 + np.sum(d2), np.sum(dec * d2)
+        g1, g2 = np.sum(dec * d1), np.sum(d1)
+        if abs(g1) < 1e-5 and abs(g2) < 1e-5: break
+        det = h11 * h22 - h21 * h21
+        dA, dB = -(h22 * g1 - h21 * g2) / det, -(-h21 * g1 + h11 * g2) / det
+        gd, step = g1 * dA + g2 * dB, 1.0
+        while step >= 1e-10:
+            nf = f(A + step * dA, B + step * dB)
+            if nf < fval + 1e-4 * step * gd: A, B, fval = A + step * dA, B + step * dB, nf; break
+            step /= 2
+        if step < 1e-10: break
+    return A, B
+
+def _couple(r: np.ndarray) -> np.ndarray:
+    "libsvm's multiclass_probability for many rows: (N, K, K) pairwise probabilities -> (N, K) (Wu, Lin & Weng 2004, method 2)."
+    n, k = r.shape[:2]
+    Q = -r.transpose(0, 2, 1) * r                                  # Q[t, j] = -r[j, t] r[t, j] off the diagonal
+    Q[:, np.arange(k), np.arange(k)] = (r ** 2).sum(1) - r[:, np.arange(k), np.arange(k)] ** 2   # sum over j != t of r[j, t]^2
+    p, live = np.full((n, k), 1 / k), np.ones(n, bool)
+    for _ in range(max(100, k)):
+        Qp = np.einsum('ntj,nj->nt', Q, p); pQp = (p * Qp).sum(1)
+        live &= np.abs(Qp - pQp[:, None]).max(1) >= 0.005 / k       # a row stops once it is within libsvm's eps
+        if not live.any(): break
+        for t in range(k):
+            d = np.where(live, (pQp - Qp[:, t]) / Q[:, t, t], 0.0)
+            p[:, t] += d
+            pQp = (pQp + d * (d * Q[:, t, t] + 2 * Qp[:, t])) / (1 + d) ** 2
+            Qp = (Qp + d[:, None] * Q[:, t]) / (1 + d[:, None]); p /= (1 + d[:, None])
+    return p
+
+# %% ../nbs/42_svm.ipynb #cc8593b3
+def platt_svc(
+    X,                          # (N, F) feature rows
+    y,                          # (N,) class ids
+    C: float,                   # SVM regularisation parameter
+    kernel: str = 'linear',     # SVC kernel ('linear' or 'rbf')
+    gamma='scale',              # RBF kernel width (ignored by the linear kernel)
+    random_state: int = 0,      # the seed of libsvm's fold permutations, as SVC(random_state=...)
+) -> SVC:                       # fitted; its Platt parameters stored where SVC(probability=True) keeps them
+    "`SVC(kernel, C, probability=True, random_state)` without scikit-learn's probability option: libsvm's Platt scaling re-stated."
+    X, y = np.asarray(X, np.float64), np.asarray(y)
+    model = SVC(kernel=kernel, C=C, gamma=gamma).fit(X, y)
+    rand = _LibsvmRandom(np.random.RandomState(random_state).randint(np.iinfo('i').max))
+    A, B = [], []
+    for i, j in [(i, j) for i in range(len(model.classes_)) for j in range(i + 1, len(model.classes_))]:
+        rows = np.r_[np.flatnonzero(y == model.classes_[i]), np.flatnonzero(y == model.classes_[j])]
+        pos = np.arange(len(rows)) < (y == model.classes_[i]).sum()      # class i is libsvm's +1
+        n, perm, dec = len(rows), np.arange(len(rows)), np.zeros(len(rows))
+        for a in range(n):
+            b = a + rand.bounded(n - a); perm[a], perm[b] = perm[b], perm[a]
+        for f in range(5):
+            te, tr = perm[f * n // 5:(f + 1) * n // 5], np.r_[perm[:f * n // 5], perm[(f + 1) * n // 5:]]
+            if pos[tr].all() or not pos[tr].any(): dec[te] = 1.0 if pos[tr].any() else -1.0 if len(tr) else 0.0
+            else:
+                sub = SVC(kernel=kernel, C=C, gamma=model._gamma).fit(X[rows[tr]], np.where(pos[tr], 1, -1))
+                rand.reseed()                                            # libsvm's svm_train seeds again
+                dec[te] = sub.decision_function(X[rows[te]])             # > 0: class i
+        a, b = _sigmoid_train(dec, pos); A.append(a); B.append(b)
+    model._probA, model._probB = np.array(A), np.array(B)
+    if 'probability' in model.get_params(): model.probability, model.random_state = True, random_state   # what SVC(probability=True) holds
+    return model
+
+def _ovo_decisions(svc: SVC, X) -> np.ndarray:
+    "(N, K(K-1)/2) libsvm decision values of each pair (i, j), i < j; > 0 means class i."
+    d = copy.copy(svc); d.decision_function_shape = 'ovo'
+    v = d.decision_function(X)
+    return -v[:, None] if v.ndim == 1 else v                       # scikit-learn's binary decision has the other sign
+
+def model_proba(
+    model,                      # a fitted classifier: CalibratedClassifierCV, SVC, or a Pipeline ending in one
+    X,                          # (N, F) feature rows
+) -> np.ndarray | None:         # (N, K) probabilities in `model.classes_` order; None if the model has none
+    "Class probabilities of a stored model; an SVC's (alone or last in a Pipeline) by libsvm's Platt coupling re-stated."
+    last, Xt = model, np.asarray(X)
+    if isinstance(model, Pipeline):
+        last = model.steps[-1][1]
+        for _, step in model.steps[:-1]: Xt = step.transform(Xt)
+    if not isinstance(last, SVC): return model.predict_proba(X) if hasattr(model, 'predict_proba') else None
+    A, B = (np.asarray(vars(last).get(k, vars(last).get(k[1:] + '_', ()))) for k in ('_probA', '_probB'))   # 0.24's probA_
+    if A.size == 0: return None
+    z = _ovo_decisions(last, Xt) * A + B
+    s = np.where(z >= 0, np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))), 1 / (1 + np.exp(-np.abs(z))))   # libsvm's sigmoid_predict
+    k = len(last.classes_); r = np.zeros((len(Xt), k, k))
+    iu = np.triu_indices(k, 1)
+    r[:, iu[0], iu[1]] = np.clip(s, 1e-7, 1 - 1e-7); r[:, iu[1], iu[0]] = 1 - r[:, iu[0], iu[1]]
+    return _couple(r)

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from .archives import download_oath
+from .featurefiles import check_feature_cache, feature_cache_manifest, rotated_oath_items
 from .clffile import save_classifier
 from .config import EngineConfig
 from .core import classifier_file, get_logger, tame_version, warn_deprecated
 from .engine import FeatureExtractor
-from .featurefiles import check_feature_cache, feature_cache_manifest, rotated_oath_items
 from .oath import oath_table, read_split
 from .protocols import grouped_splits, night_groups, oath_splits
-from .svm import LINEAR_C, FitReport, SvmSearch, calibrated_svm, fit_tame2022, nested_report, svm_hyper_parameters, tame2022_search
+from .svm import LINEAR_C, FitReport, SvmSearch, calibrated_svm, choose_C, fit_tame2022, nested_report, tame2022_search
 
 # %% auto #0
 __all__ = ['synthetic_oath_info', 'TrainedClassifier', 'train_classifier']
@@ -65,9 +65,10 @@ def _oath_features(eng, oath_dir, table, features_file, rotate: bool, progress: 
 # %% ../nbs/45_train.ipynb #addb8bd2
 def _nested_figures(X, y, cv, groups, grouped_by: str, grid, inner_splits: int, n_jobs) -> tuple[list, dict]:
     "The nested OATH-protocol and grouped-by-night reports, and their figures for meta.json (no grouped one with too few nights)."
-    rep = nested_report(X, y, cv, None, grid, inner_splits, 'OATH protocol', n_jobs)
     n_groups = len(np.unique(groups))
-    if n_groups > inner_splits:          # outer folds by night, and still `inner_splits` nights in every training part
+    by_night = n_groups > inner_splits   # outer folds by night, and still `inner_splits` nights in every training part
+    rep = nested_report(X, y, cv, groups if by_night else None, grid, inner_splits, 'OATH protocol', n_jobs)
+    if by_night:
         grep = nested_report(X, y, grouped_splits(groups, min(5, n_groups)), groups, grid, inner_splits, 'grouped by night', n_jobs)
     else: grep = None; _log.warning(f'only {n_groups} station-nights: no figure grouped by night (needs more than {inner_splits})')
     figures = dict(acc6_oath_protocol=float(rep.acc6.mean()), acc2_oath_protocol=float(rep.acc2.mean()),
@@ -83,15 +84,19 @@ def _fit(X, y, cv, table, fit: str, C, Cs, inner_splits: int, n_jobs) -> tuple:
         search = tame2022_search(X, y, Cs) if C is None else None
         C = float(search.best['C']) if search is not None else float(C)
         model, rep = fit_tame2022(X, y, C, table.picNum.astype(int).to_numpy())
-        return model, search, [rep], dict(C=C, acc6_tame2022_block=float(rep.acc6[0]), acc2_tame2022_block=float(rep.acc2[0]),
-                                          accuracy_selection=rep.selection)
+        chosen = "TAME's: the best mean 6-class test accuracy on its 10 rolled splits" if search is not None else 'given'
+        return model, search, [rep], dict(C=C, C_selection=chosen, acc6_tame2022_block=float(rep.acc6[0]),
+                                          acc2_tame2022_block=float(rep.acc2[0]), accuracy_selection=rep.selection)
     known = table.station.notna() & table.time.notna()
     grouped_by = 'night' if known.all() else f'night ({int((~known).sum())} of unknown origin, each its own group)'
-    search = svm_hyper_parameters(X, y, cv, 'linear', n_jobs, Cs=Cs) if C is None else None
+    groups = night_groups(table)
+    by_night = len(np.unique(groups)) > inner_splits                   # the same rule as the figures'
+    search = choose_C(X, y, groups if by_night else None, Cs, inner_splits, n_jobs) if C is None else None
     grid = (LINEAR_C if Cs is None else Cs) if C is None else [C]
+    chosen = f"TAME's linear grid, the best mean 6-class accuracy on {search.protocol}" if search is not None else 'given'
     C = float(search.best['C']) if search is not None else float(C)
-    reports, figures = _nested_figures(X, y, cv, night_groups(table), grouped_by, grid, inner_splits, n_jobs)
-    return calibrated_svm(X, y, C), search, reports, dict(C=C, **figures)
+    reports, figures = _nested_figures(X, y, cv, groups, grouped_by, grid, inner_splits, n_jobs)
+    return calibrated_svm(X, y, C), search, reports, dict(C=C, C_selection=chosen, **figures)
 
 # %% ../nbs/45_train.ipynb #b1592fe6
 @dataclass
