@@ -23,6 +23,7 @@ requirements = cfg.get('requirements', '').split()
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 dist_requirements = (cfg.get('dist_requirements') or '').split()
 fast_requirements = (cfg.get('fast_requirements') or '').split()
+search_requirements = (cfg.get('search_requirements') or '').split()
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -42,7 +43,7 @@ setuptools.setup(
     package_data={'tame': ['data/*', 'data/**/*', 'py.typed']},   # py.typed: the package ships its type hints (PEP 561)
     install_requires=requirements,
     # the tests exercise the Dask path too, so the dev extra includes the dist extra
-    extras_require={'dev': dev_requirements + dist_requirements, 'dist': dist_requirements, 'fast': fast_requirements},
+    extras_require={'dev': dev_requirements + dist_requirements, 'dist': dist_requirements, 'fast': fast_requirements, 'search': search_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     'base':      ['core', 'config', 'camera', 'parallel', 'synth', 'synth_archive'],          # labels, settings, cameras, parallel map, synthetic data
     'formats':   ['hdf', 'imagefiles', 'groundfiles', 'sources', 'oath', 'archives', 'tame2022'],   # files others write
-    'stores':    ['store', 'featurefiles'],                                  # the files tame writes
+    'stores':    ['store', 'featurefiles', 'search'],                        # the files tame writes, and searching their features
     'models':    ['backbones', 'imageprep', 'engine', 'features'],           # networks and the per-frame recipe
-    'learning':  ['protocols', 'benchmark', 'svm', 'clffile', 'classify', 'train', 'classifier'],   # evaluation and classifiers
-    'workflows': ['preprocess', 'convert', 'disturbance', 'clouds', 'figures', 'analysis'],          # archives to months to figures
+    'learning':  ['protocols', 'benchmark', 'svm', 'clffile', 'published', 'classify', 'train', 'classifier'],   # evaluation and classifiers
+    'workflows': ['preprocess', 'convert', 'disturbance', 'clouds', 'figures', 'analysis', 'similar'],   # archives to months to figures
     'cli':       ['cli'],
 }
 FLOORS = list(LAYERS.values())

@@ -30,7 +30,7 @@ from .core import DataFormatError, LinkError, LockedError, WriteError, atomic_wr
 # %% auto #0
 __all__ = ['OATH_URL', 'ARCHIVE_MAX_BYTES', 'ARCHIVE_MAX_MEMBERS', 'DOWNLOAD_MAX_BYTES', 'DOWNLOAD_DEADLINE_S', 'MARKER',
            'DownloadError', 'check_member_name', 'check_archive_plan', 'move_into_place', 'safe_extract',
-           'download_oath', 'extract_7z']
+           'download_oath', 'download_file', 'extract_7z']
 
 # %% ../nbs/15_archives.ipynb #f7d0842b
 _log = get_logger('archives')
@@ -233,9 +233,9 @@ def _fetch(url: str, part: Path, timeout_s: float, progress: bool, deadline: flo
             raise DownloadError(f"{url} is {total:,} bytes, more than the limit of {cap:,} (max_download_bytes=); not downloaded")
         first = r.read1(1 << 16)
         if 'html' in ctype.lower() or (not have and _looks_like_html(first)):
-            raise DownloadError(f"{url} answered with an HTML page (Content-Type {ctype}, starting {first[:60]!r}), not the tarball. "
+            raise DownloadError(f"{url} answered with an HTML page (Content-Type {ctype}, starting {first[:60]!r}), not the file. "
                                 f"The address may be wrong, moved or behind a login page: open it in a browser, or download the "
-                                f"tarball by hand and put it at {part.with_name(part.name[:-5])}, then run again.")
+                                f"file by hand and put it at {part.with_name(part.name[:-5])}, then run again.")
         fd, size, chunk = _open_part(part, have), have, first
         try:
             with tqdm(total=total, initial=have, unit='B', unit_scale=True, desc=f'download {part.name[:-5]}', disable=not progress, leave=False) as bar:
@@ -254,24 +254,25 @@ def _fetch(url: str, part: Path, timeout_s: float, progress: bool, deadline: flo
 
 # %% ../nbs/15_archives.ipynb #5f256d1c
 def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, retries: int, progress: bool,
-              deadline_s: float = DOWNLOAD_DEADLINE_S, cap: int = DOWNLOAD_MAX_BYTES) -> str:
-    "Download `url` to `tarball` via `<tarball>.part`, renamed only when whole (and matching `sha256`); returns its SHA-256."
+              deadline_s: float = DOWNLOAD_DEADLINE_S, cap: int = DOWNLOAD_MAX_BYTES, check=None, what: str = 'the OATH tarball') -> str:
+    "Download `url` to `tarball` via `<tarball>.part`, renamed only when whole, `check`ed (None: a tarball) and matching `sha256`; returns its SHA-256."
+    check = check or _tarball_problem
     _check_url(url)
     part, deadline, restarted = tarball.with_name(tarball.name + '.part'), time.monotonic() + deadline_s, False
     if part.is_symlink(): raise LinkError(errno.ELOOP, f"{part} is a symbolic link, which tame never makes: refusing to download through it; remove it and run again")
-    if part.exists() and part.stat().st_size and (problem := _tarball_problem(part)) and problem[0] != 'truncated':   # not the start of a tarball: not resumed
+    if part.exists() and part.stat().st_size and (problem := check(part)) and problem[0] != 'truncated':   # not the start of the file: not resumed
         bad = _set_aside(part, tarball); _log.warning(f'{part} is {problem[0]} ({problem[1]}); kept as {bad}, downloading afresh')
     for attempt in range(retries + 1):
         try:
             sized = _fetch(url, part, timeout_s, progress, deadline, cap)
-            if (problem := _tarball_problem(part)) is None: break
+            if (problem := check(part)) is None: break
             if problem[0] == 'truncated' and sized is False: raise _Interrupted(f"what arrived ({part.stat().st_size:,} bytes, no size given "
                                                                                 f"by the server) is a tarball cut short ({problem[1]})")
-            what = _what_arrived(part); bad = _set_aside(part, tarball)         # all the server has, and it is not a whole tarball
-            if problem[0] != 'not a tarball' and not restarted and attempt < retries:
-                restarted = True; _log.warning(f'{url} sent {what}, {problem[0]} ({problem[1]}); kept as {bad}, downloading afresh'); continue
-            raise DownloadError(f"{url} sent {what}, which is {problem[0]} ({problem[1]}); kept as {bad}. Check the address, or "
-                                f"download the tarball by hand and put it at {tarball}, then run again.")
+            got = _what_arrived(part); bad = _set_aside(part, tarball)          # all the server has, and it is not a whole file
+            if problem[0] in ('truncated', 'corrupt') and not restarted and attempt < retries:
+                restarted = True; _log.warning(f'{url} sent {got}, {problem[0]} ({problem[1]}); kept as {bad}, downloading afresh'); continue
+            raise DownloadError(f"{url} sent {got}, which is {problem[0]} ({problem[1]}); kept as {bad}. Check the address, or "
+                                f"download {what} by hand and put it at {tarball}, then run again.")
         except _Interrupted as e:
             if attempt == retries: raise DownloadError(f"{url}: {e}; the partial download is kept as {part}: run again to resume") from None
             _log.info(f'{e}; resuming')
@@ -283,8 +284,9 @@ def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, ret
             reason = getattr(e, 'reason', e)
             if part.exists() and part.stat().st_size and attempt < retries and not isinstance(e, urllib.error.HTTPError):
                 _log.info(f'transfer interrupted ({reason}); resuming'); continue
-            raise DownloadError(f"could not download {url} ({reason}). Download the OATH tarball on a machine with internet and put "
-                                f"it at {tarball} (or unpack it into {tarball.parent}), then run again.") from None
+            unpack = f" (or unpack it into {tarball.parent})" if check is _tarball_problem else ''
+            raise DownloadError(f"could not download {url} ({reason}). Download {what} on a machine with internet and put "
+                                f"it at {tarball}{unpack}, then run again.") from None
     digest = _sha256(part)
     if sha256 and digest != sha256.lower():
         bad = _set_aside(part, tarball)
@@ -380,6 +382,39 @@ def download_oath(
         rel = _all_or_nothing(dest, unpack, check=lambda tmp: _labels_root(tmp, tarball))
         _write_marker(dest, {'root': rel, 'url': url, 'sha256': digest, 'tarball': name})
         return dest / rel
+
+# %% ../nbs/15_archives.ipynb #410e567e
+def _html_problem(path: Path) -> tuple | None:
+    "None unless `path` starts like an HTML page (what a login or error page sends with status 200)."
+    with open(path, 'rb') as f: head = f.read(512)
+    return ('not the file', 'an HTML page') if _looks_like_html(head) else None
+
+def download_file(
+    url: str,                      # http(s) address of the file
+    path: str | os.PathLike,       # where it goes (its folder is created); `<path>.part` while it downloads
+    sha256: str | None = None,     # expected SHA-256 (hex): anything else is set aside as `<path>.bad`, never used
+    check=None,                    # callable(path) -> None, or (kind, reason) when it is not the file (kind 'truncated': resumed); None: not HTML
+    what: str | None = None,       # how messages name the file (None: its name)
+    timeout_s: float = 10.0,       # timeout of the connection and of each read, s
+    retries: int = 3,              # resumed attempts after an interrupted transfer
+    progress: bool = True,         # show a progress bar (bytes)
+    deadline_s: float = DOWNLOAD_DEADLINE_S,       # stop a download that takes longer in all (retries included), s; the .part is kept
+    max_download_bytes: int = DOWNLOAD_MAX_BYTES,  # refuse a download larger than this, bytes
+) -> str:                          # the file's SHA-256 (hex)
+    "Download one file once, as `download_oath` does a tarball: resumed, checked, renamed into place only when whole and right."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    check, what = check or _html_problem, what or path.name
+    with _dest_lock(path.parent):
+        if path.exists():                                        # put there by hand or by an earlier run: checked, not fetched
+            problem, digest = check(path), _sha256(path)
+            if problem is not None or (sha256 and digest != sha256.lower()):
+                why = f"{problem[0]} ({problem[1]})" if problem else f"SHA-256 {digest}, not the expected {sha256}"
+                bad = _set_aside(path, path)
+                raise DownloadError(f"{path}: {why}; moved to {bad}, not used. Run again to download it anew, or put a good copy there.")
+            return digest
+        digest = _download(url, path, sha256, timeout_s, retries, progress, deadline_s, max_download_bytes, check, what)
+        with atomic_write(path.with_name(path.name + '.sha256'), 'w', what=f"the SHA-256 of {what}") as f: f.write(f'{digest}  {path.name}\n')
+    return digest
 
 # %% ../nbs/15_archives.ipynb #17ddc7b0
 class _Progress:

@@ -5,8 +5,10 @@
 # %% ../nbs/30_backbones.ipynb #20150791
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +16,14 @@ import pandas as pd
 import torch
 import torchvision
 
+from .archives import DownloadError, download_file
 from .config import DEFAULT_BACKBONE, FEATURE_LAYERS, EngineConfig
-from .core import get_logger
+from .core import DataFormatError, atomic_write, data_dir, get_logger
 
 # %% auto #0
-__all__ = ['TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BackboneSpec', 'load_lukemelas_into_timm', 'torch_hub_checkpoints',
-           'torchvision_names', 'get_backbone', 'list_backbones', 'WeightsNotFound', 'load_backbone',
+__all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BackboneSpec', 'load_lukemelas_into_timm',
+           'aurora_fm_file', 'torch_hub_checkpoints', 'torchvision_names', 'get_backbone', 'list_backbones',
+           'backbones_command', 'WeightsNotFound', 'load_backbone', 'AuroraFM', 'aurora_fm_weights', 'load_aurora_fm',
            'imagenet_categories', 'rgb_input', 'top5', 'FeatureNet', 'set_model_and_device']
 
 # %% ../nbs/30_backbones.ipynb #9f282519
@@ -39,8 +43,10 @@ class BackboneSpec:
     weights_id: str | None = None     # torchvision weights enum member, timm pretrained tag
     gflops: float | None = None       # per image, from the weights' metadata where given
     num_params: int | None = None
-    recipe: str = 'grey-in-green'     # how a grey frame becomes the 3-channel input (see tame.imageprep); 'tame2022': TAME's
+    recipe: str = 'grey-in-green'     # how a grey frame becomes the 3-channel input (see tame.imageprep); 'tame2022': TAME's; 'aurora_fm': Aurora-FM's
     extra: dict = field(default_factory=dict)
+    fetch: bool = False               # True: the weights are downloaded on first use when missing (aurora_fm)
+    licence: str | None = None        # of the weights, where tame knows it
 
     @property
     def available(self) -> bool:
@@ -93,6 +99,27 @@ def load_lukemelas_into_timm(
         mapped[k_dst] = v
     model.load_state_dict(mapped, strict=True)
     return model
+
+# %% ../nbs/30_backbones.ipynb #cbdf82f1
+AURORA_FM = dict(   # the published Aurora-FM encoder, as THEMISim 0.2.0 pins it (themisim/weights.py, config.py)
+    file='aurora-fm-no-finetune.tar', size=45_965_389,
+    sha256='f9c97e906bee7a34f0727377f8b3194086080fa9573390db44daab4ce2c64e33',
+    url=os.environ.get('TAME_AURORA_FM_URL', 'https://huggingface.co/Jwjohnson314/Aurora-FM/resolve/main/aurora-fm-no-finetune.tar'),
+    repo='Jwjohnson314/Aurora-FM', licence='CC BY 4.0', paper='Johnson et al. 2021, arXiv:2109.13899')
+THEMIS_WEIGHTS_ENV = 'THEMIS_ASI_WEIGHTS'   # THEMISim's weights folder (its default: ./weights)
+
+def aurora_fm_file() -> Path:
+    "Where tame keeps its copy of the Aurora-FM weights: `<data dir>/weights/aurora-fm-no-finetune.tar` (not created)."
+    return data_dir(None, 'weights', create=False) / AURORA_FM['file']
+
+def _aurora_fm_spec():
+    theirs = os.environ.get(THEMIS_WEIGHTS_ENV)
+    theirs = Path(theirs).expanduser() / AURORA_FM['file'] if theirs else None
+    f = theirs if theirs is not None and theirs.is_file() else aurora_fm_file()
+    meta = torchvision.models.ResNet18_Weights.IMAGENET1K_V1.meta        # the same architecture, fc replaced by an identity
+    return BackboneSpec('aurora_fm', 'aurora-fm', 224, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), 'bilinear', str(f), AURORA_FM['url'],
+                        AURORA_FM['repo'], meta['_ops'], meta['num_params'] - 512 * 1000 - 1000, 'aurora_fm',
+                        dict(arch='resnet18', sha256=AURORA_FM['sha256'], size=AURORA_FM['size']), fetch=True, licence=AURORA_FM['licence'])
 
 # %% ../nbs/30_backbones.ipynb #9bfad9d7
 def torch_hub_checkpoints() -> Path:
@@ -161,8 +188,9 @@ def get_backbone(
     if name in _EMBEDDED: spec = _embedded_spec(name)
     elif name.startswith('timm:'): spec = _timm_spec(name)
     elif name.startswith('tame2022:'): spec = _tame2022_spec(name)
+    elif name == 'aurora_fm': spec = _aurora_fm_spec()
     elif name in torchvision.models.list_models(module=torchvision.models): spec = _torchvision_spec(name)
-    else: raise ValueError(f"unknown backbone {name!r}: use one of {sorted(_EMBEDDED)}, a torchvision model "
+    else: raise ValueError(f"unknown backbone {name!r}: use one of {sorted(_EMBEDDED)}, 'aurora_fm', a torchvision model "
                            f"(tame.backbones.torchvision_names()), 'timm:<name>' or 'tame2022:<torchvision name>'")
     if weights_file is not None: spec.weights_file = str(weights_file)
     return spec
@@ -172,13 +200,30 @@ def list_backbones(
     include_timm: tuple = (),   # timm model names (without 'timm:') to list as well
 ) -> pd.DataFrame:              # one row per backbone
     "Every registered backbone with its input size, normalisation and whether its weights are on this machine."
-    names = list(_EMBEDDED) + torchvision_names() + [f'timm:{n}' for n in include_timm]
+    names = list(_EMBEDDED) + ['aurora_fm'] + torchvision_names() + [f'timm:{n}' for n in include_timm]
     rows = []
     for n in names:
         s = get_backbone(n)
         rows.append(dict(name=n, source=s.source, input_size=s.input_size, mean=s.mean, std=s.std, interpolation=s.interpolation,
-                         gflops=s.gflops, num_params=s.num_params, available=s.available, weights_file=s.weights_file))
+                         gflops=s.gflops, num_params=s.num_params, available=s.available, weights_file=s.weights_file,
+                         licence=s.licence, fetched_on_use=s.fetch))
     return pd.DataFrame(rows)
+
+# %% ../nbs/30_backbones.ipynb #5ecc4bc2
+def backbones_command(
+    args,   # parsed `tame backbones` options: available (bool), timm (list of timm names), csv (path or None)
+) -> int:   # exit status: 0
+    "`tame backbones`: every network, its input size, the licence of its weights where known, and whether the weights are here."
+    t = list_backbones(include_timm=tuple(args.timm))
+    if args.available: t = t[t.available]
+    if args.csv:
+        with atomic_write(args.csv, 'w') as f: t.to_csv(f, index=False)
+    here = [('yes' if a else 'no, fetched on first use' if f else 'no') for a, f in zip(t.available, t.fetched_on_use)]
+    show = pd.DataFrame({'name': t.name, 'source': t.source, 'input_px': t.input_size, 'licence': t.licence.fillna('-'), 'weights_here': here})
+    print(show.to_string(index=False))
+    print(f'{int(t.available.sum())} of {len(t)} networks have their weights here; aurora_fm fetches its own (46 MB, SHA-256 checked) '
+          'on first use; the others need their file downloaded on a machine with internet (`--csv FILE` lists where each goes)')
+    return 0
 
 # %% ../nbs/30_backbones.ipynb #58f23392
 class WeightsNotFound(FileNotFoundError):
@@ -187,7 +232,7 @@ class WeightsNotFound(FileNotFoundError):
 def _missing(spec):
     where = {'torchvision': f"put it in {torch_hub_checkpoints()} (or set TORCH_HOME)",
              'timm': "put it in the Hugging Face cache (HF_HOME), or pass weights_file=",
-             'embedded': f"install the package ({spec.weights_id})"}[spec.source]
+             'embedded': f"install the package ({spec.weights_id})", 'aurora-fm': f"put it there (or in ${THEMIS_WEIGHTS_ENV})"}[spec.source]
     src = f" from {spec.weights_url}" if spec.weights_url else ''
     return WeightsNotFound(f"pretrained weights for {spec.name} not found at {spec.weights_file}: download them{src} "
                            f"on a machine with internet and {where}; or pass weights_file=PATH")
@@ -202,11 +247,12 @@ def load_backbone(
     pretrained: bool = True,        # False: random weights (a control)
     seed: int = 0,                  # for the random weights of a control
 ) -> tuple[torch.nn.Module, BackboneSpec]:
-    "The network (eval mode) and its spec."
+    "The network (eval mode) and its spec; aurora_fm's weights are downloaded on first use (see `aurora_fm_weights`)."
     spec = name if isinstance(name, BackboneSpec) else get_backbone(name, weights_file)
-    if pretrained and not spec.available: raise _missing(spec)
+    if pretrained and not spec.available and not spec.fetch: raise _missing(spec)
     torch.manual_seed(seed)
-    if spec.source == 'embedded':
+    if spec.source == 'aurora-fm': model = load_aurora_fm(aurora_fm_weights(spec.weights_file)) if pretrained else AuroraFM()
+    elif spec.source == 'embedded':
         import timm
         model = timm.create_model(spec.extra['arch'], pretrained=False)
         if pretrained:
@@ -227,6 +273,75 @@ def load_backbone(
         model = timm.create_model(spec.extra['arch'], pretrained=pretrained, pretrained_cfg_overlay=overlay)
     _log.info(f"loaded {spec.name} ({'pretrained' if pretrained else 'random weights'})")
     return model.eval(), spec
+
+# %% ../nbs/30_backbones.ipynb #c78a631c
+class AuroraFM(torch.nn.Module):
+    "Aurora-FM as published: SimCLR's wrapper of a torchvision resnet18 (`fc` an identity) and its projection head; returns the 512-d embedding."
+    output_is_pooled = True   # its output is the pooled embedding: `FeatureNet` gives it for 'pooled' and 'logits' alike
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = torchvision.models.resnet18(weights=None)
+        self.encoder.fc = torch.nn.Identity()
+        self.projector = torch.nn.Sequential(torch.nn.Linear(512, 512, bias=False), torch.nn.ReLU(), torch.nn.Linear(512, 64, bias=False))
+
+    def forward(self,
+                x: torch.Tensor,   # (N, 3, 224, 224) float32 in [0, 1], made by the aurora_fm recipe (tame.imageprep)
+               ) -> torch.Tensor:  # (N, 512) float32: the encoder's embedding (the projection head is not applied)
+        "The 512-d embedding of a batch."
+        return self.encoder(x)
+
+# %% ../nbs/30_backbones.ipynb #64df7910
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(1 << 20): h.update(b)
+    return h.hexdigest()
+
+def _checkpoint_problem(path: Path) -> tuple | None:
+    "None for what may be a torch.save file (a zip, or torch's older pickle format); ('truncated', why) for a zip cut short."
+    with open(path, 'rb') as f: head = f.read(8)
+    if head.startswith(b'PK\x03\x04'): return None if zipfile.is_zipfile(path) else ('truncated', 'a zip archive without its end')
+    return None if head.startswith(b'\x80') else ('not a PyTorch checkpoint', f'it starts {head!r}')
+
+def aurora_fm_weights(
+    weights_file: str | os.PathLike | None = None,  # a copy to use (checked, never moved); None or `aurora_fm_file()`: tame's own copy
+    progress: bool = True,                          # show the download's progress bar
+) -> Path:                                          # a file with the published SHA-256
+    "The Aurora-FM weights, checked against the published SHA-256; tame's own copy is downloaded on first use (resumed, set aside if wrong)."
+    ours = aurora_fm_file()
+    if weights_file is None or Path(weights_file) == ours:
+        what = f"the Aurora-FM weights ({AURORA_FM['file']}, {AURORA_FM['size'] / 1e6:.0f} MB)"
+        try: download_file(AURORA_FM['url'], ours, AURORA_FM['sha256'], _checkpoint_problem, what, progress=progress)
+        except DownloadError as e:
+            raise DownloadError(f"{e} Or set {THEMIS_WEIGHTS_ENV} to THEMISim's weights folder, or pass weights_file=.") from None
+        return ours
+    p = Path(weights_file)
+    if not p.is_file(): raise WeightsNotFound(f"Aurora-FM weights not found at {p}; leave weights_file out to use tame's copy "
+                                              f"(downloaded on first use from {AURORA_FM['url']})")
+    if (digest := _file_sha256(p)) != AURORA_FM['sha256'].lower():
+        raise DataFormatError(f"SHA-256 {digest} is not that of the published Aurora-FM weights ({AURORA_FM['sha256']}): "
+                              "not used (a damaged or another file; left where it is)", p)
+    return p
+
+def load_aurora_fm(
+    path: str | os.PathLike,   # a torch.save state dict of SimCLR's wrapper (check it first with `aurora_fm_weights`)
+) -> AuroraFM:                 # the network, eval mode
+    "Aurora-FM with the weights in `path`: read with `weights_only=True`, every tensor's name and shape checked, loaded `strict=True`."
+    path = Path(path)
+    try: sd = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:                                  # a pickle with code, a damaged zip, ...: never run, never used
+        raise DataFormatError(f"not a weights-only PyTorch state dict ({type(e).__name__}: {str(e).strip().splitlines()[0][:160]})", path) from None
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise DataFormatError(f"not a state dict of tensors (a {type(sd).__name__})", path)
+    model = AuroraFM(); want = model.state_dict()
+    missing, extra = [k for k in want if k not in sd], [k for k in sd if k not in want]
+    shapes = [f"{k} {tuple(sd[k].shape)} (the network's: {tuple(want[k].shape)})" for k in want if k in sd and sd[k].shape != want[k].shape]
+    wrong = [f"{len(missing)} tensor(s) missing: {', '.join(missing[:3])}" if missing else '',
+             f"{len(extra)} not in the network: {', '.join(extra[:3])}" if extra else '', f"other shapes: {'; '.join(shapes[:3])}" if shapes else '']
+    if any(wrong): raise DataFormatError(f"not Aurora-FM's weights ({'; '.join(w for w in wrong if w)})", path)
+    model.load_state_dict(sd, strict=True)
+    return model.eval()
 
 # %% ../nbs/30_backbones.ipynb #c0c40f89
 def imagenet_categories() -> list[str]:
@@ -264,12 +379,12 @@ class FeatureNet(torch.nn.Module):
     def __init__(
         self,
         model: torch.nn.Module,   # the backbone; with layer='pooled' its last Linear layer is replaced in place
-        layer: str = EngineConfig.layer,   # 'logits': the network's output; 'pooled': the input of its last Linear layer
+        layer: str = EngineConfig.layer,   # 'logits': the network's output; 'pooled': the input of its last Linear layer (AuroraFM: its output)
     ):
         super().__init__()
         if layer not in FEATURE_LAYERS: raise ValueError(f"layer must be one of {FEATURE_LAYERS}, got {layer!r}")
         self.model, self.layer = model, layer
-        if layer == 'pooled':
+        if layer == 'pooled' and not getattr(model, 'output_is_pooled', False):   # e.g. AuroraFM: its output is the embedding
             lin = _last_linear(model)
             if lin is None: raise ValueError(f"{type(model).__name__} has no final linear layer: use layer='logits'")
             lin_name = [n for n, m in model.named_modules() if m is lin][0]

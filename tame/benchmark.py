@@ -77,7 +77,7 @@ def evaluate_network(
     row = dict(backbone=name, layer=layer, pretrained=pretrained, protocol=protocol, rotated=bool(rotate), host=socket.gethostname(), pid=os.getpid())
     try:
         spec = get_backbone(base)
-        if pretrained and not spec.available: raise FileNotFoundError(f'weights not on this machine ({spec.weights_file})')
+        if pretrained and not (spec.available or spec.fetch): raise FileNotFoundError(f'weights not on this machine ({spec.weights_file})')
         out = _cache_file(oath_dir, base, layer, pretrained, cache_dir, table, rotate)
         cached = out.exists()
         work = tempfile.TemporaryDirectory(prefix='.rotated-', dir=out.parent) if rotate and not cached else None

@@ -14,11 +14,12 @@ import sklearn.base
 from sklearn.pipeline import Pipeline
 
 from .camera import Camera, get_camera
-from .clffile import ClassifierFileError, classifier_from_tame_pickle, load_classifier, no_classifier_message
+from .clffile import ClassifierFileError, classifier_from_tame_pickle, load_classifier
 from .config import EngineConfig, FieldOfView
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, classifier_file, get_logger, warn_deprecated
 from .engine import FeatureExtractor
 from .imageprep import oath_fov
+from .published import classifier_path, no_classifier_message
 from .sources import calibration_items, check_image_shapes, image_items
 from .svm import model_proba
 from .train import train_classifier
@@ -94,7 +95,10 @@ class AsimClassifier:
                  engine: EngineConfig | str | None = None,      # how features are computed (batch size, device, runtime, precision); network and layer: the file's
                  backbone: str | None = None,                   # if given, the file must match it
                  max_bytes: int | None = None,                  # size cap of the file (None: MAX_CLASSIFIER_BYTES, see `load_classifier`)
+                 classifier: str | None = None,                 # a classifier by name: published (`tame.published`) or fitted here; instead of model_file=
                  **legacy):                                     # tame 0.2's batch_size=, device=, precision=, calibration=: one release (use engine=)
+        if classifier is not None and model_file is not None: raise ValueError('give classifier= (a name) or model_file=, not both')
+        if classifier is not None: model_file = classifier_path(classifier, torch_path)      # fetched and converted once when published
         self.model_file = Path(model_file) if model_file else classifier_file(torch_path)
         self.torch_path = self.model_file.parent
         config = EngineConfig.coerce(engine, legacy, where='AsimClassifier')       # a wrong engine or precision fails here

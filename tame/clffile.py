@@ -334,7 +334,8 @@ def feature_size(
     backbone: str,   # backbone name (see `tame.backbones`)
     layer: str,      # 'logits' or 'pooled'
 ) -> int | None:     # features per image, or None when only the network knows (the pooled layer)
-    "How many features a backbone's layer gives, when known without building the network (1000 ImageNet logits)."
+    "How many features a backbone's layer gives, when known without building the network (1000 ImageNet logits; aurora_fm: 512)."
+    if backbone == 'aurora_fm': return 512          # its embedding, for either layer name (tame.backbones.AuroraFM)
     return 1000 if layer == 'logits' else None
 
 def _check_labels(model, path) -> list:

@@ -23,8 +23,9 @@ from .oath import oath_table, read_green
 from .imagefiles import ImageError, read_image
 
 # %% auto #0
-__all__ = ['OATH_FOV', 'OATH_MIN_ELEVATION_DEG', 'scale_image', 'image_stats', 'resize_grey', 'grey_to_input', 'to_input',
-           'tame2022_grey', 'tame2022_stats', 'ImagePipeline', 'oath_fov', 'AsimDataSet', 'OathDataSet']
+__all__ = ['OATH_FOV', 'OATH_MIN_ELEVATION_DEG', 'AURORA_FM_RADIUS_PX', 'scale_image', 'image_stats', 'resize_grey',
+           'grey_to_input', 'to_input', 'tame2022_grey', 'tame2022_stats', 'ImagePipeline', 'oath_fov',
+           'aurora_fm_stretch', 'aurora_fm_grey', 'AsimDataSet', 'OathDataSet']
 
 # %% ../nbs/31_imageprep.ipynb #2e859a0d
 _DEFAULT_FOV = FieldOfView()     # the inscribed circle
@@ -231,6 +232,7 @@ class ImagePipeline:
                         tame2022_stats(img), 'ok')
             h = _value_histogram(img, self.kind, self.fov)         # one pass serves percentiles and statistics
             if self.spec.recipe == 'tame2022': g = tame2022_grey(img, self.kind, self.fov, self.clip, h, self.spec.input_size)
+            elif self.spec.recipe == 'aurora_fm': g = aurora_fm_grey(img)   # Aurora-FM's own recipe (its own circle and percentiles)
             else: g = resize_grey(scale_image(img, self.kind, self.fov, self.clip, h), self.spec)
             return torch.from_numpy(np.array(g)), image_stats(img, self.fov, self.kind, h), 'ok'
         except ImageError as e:
@@ -259,6 +261,38 @@ def oath_fov(
     if not sky.any(): raise ValueError(f'the sky map of camera {camera.station} has no pixel at {OATH_MIN_ELEVATION_DEG}° elevation or above')
     (h, w), (yy, xx) = el.shape, np.nonzero(sky)
     return FieldOfView(min(1.0, float(np.sqrt(sky.sum() / np.pi)) / min(h, w)), (float(xx.mean()) / (w - 1), float(yy.mean()) / (h - 1)))
+
+# %% ../nbs/31_imageprep.ipynb #acad0d8e
+AURORA_FM_RADIUS_PX = int(0.85 * 128)   # 108: Aurora-FM's sky circle, about pixel (128, 128) of a 256 x 256 frame
+
+def _aurora_fm_disk() -> np.ndarray:
+    "(256, 256) bool: the pixels at most AURORA_FM_RADIUS_PX from pixel (128, 128)."
+    yy, xx = np.ogrid[:256, :256]
+    return np.sqrt((yy - 128.0) ** 2 + (xx - 128.0) ** 2) <= AURORA_FM_RADIUS_PX
+
+def aurora_fm_stretch(
+                      img: np.ndarray,   # (256, 256) grey frame, any integer or float type (a THEMIS frame, an OATH image)
+                     ) -> np.ndarray:    # (256, 256) float32 in [0, 1], 0 outside the circle
+    "Steps 1-2 of Aurora-FM's recipe: minus the 1st percentile, over the 99th of that, clipped, masked."
+    if img.shape != (256, 256):
+        raise ImageError(f"Aurora-FM's recipe needs a 256x256 THEMIS frame, got {img.shape[-1]}x{img.shape[0]}")
+    a = img.astype(np.float32)
+    a = a - np.percentile(a, 1)
+    hi = np.percentile(a, 99)
+    if hi > 0: a = a / hi
+    else:                                                         # no span between the percentiles: min to max, or 0
+        span = float(a.max() - a.min())
+        a = (a - float(a.min())) / span if span > 0 else np.zeros_like(a)
+    a = np.clip(a, 0, 1)
+    a[~_aurora_fm_disk()] = 0
+    return a
+
+def aurora_fm_grey(
+                   img: np.ndarray,   # (256, 256) grey frame (see `aurora_fm_stretch`)
+                  ) -> np.ndarray:    # (224, 224) float32, multiples of 1/255: the green plane of the network's input
+    "Aurora-FM's recipe for one frame: stretched and masked, 8 bits, resized to 224 bilinear, 8 bits, / 255."
+    g8 = (aurora_fm_stretch(img) * 255).astype(np.uint8)                  # truncated, as the recipe does
+    return np.asarray(Image.fromarray(g8).resize((224, 224), Image.Resampling.BILINEAR), np.float32) / np.float32(255)
 
 # %% ../nbs/31_imageprep.ipynb #4a2cbcc2
 class AsimDataSet(torch.utils.data.Dataset):

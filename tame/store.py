@@ -16,6 +16,7 @@ from .core import (CLASSES, COLUMN_RENAMES, DATA_TYPES, MAX_DT_S, MONTH_COLUMNS,
                        deprecated_names, rename_old_columns, utc_timestamp, utc_times, warn_deprecated)
 from .camera import partner_code
 from .hdf import open_hdf, read_column, read_table, read_table_header, write_table
+from .search import similar_frames
 from .tame2022 import legacy_keys, read_fixed_frame, read_legacy_month
 
 # %% auto #0
@@ -269,6 +270,17 @@ class Provider:
                 ) -> pd.DataFrame:
         "Ceilometer records: `get('ceil', date_start, date_end, location, columns, features)`."
         return self.get('ceil', date_start, date_end, location, columns, features)
+
+    def similar(self,
+                frame: str | os.PathLike,                 # a stored frame: its file as stored, its absolute path, or its unique file name
+                n: int = 20,                              # how many matches (the frame itself is the first)
+                location: str | list[str] | None = None,  # station code(s); None: all stations
+                date_start=None,                          # first time (naive means UTC); None: from the first month
+                date_end=None,                            # last time; None: to the last month
+                index=None,                               # a `tame.search.FeatureIndex` of these files; None: exact search
+               ) -> pd.DataFrame:                         # month, row, time, loc, wavelength_A, file, similarity; best first
+        "The stored frames most like `frame` by cosine similarity of their features, across months made with its settings (`tame.search`)."
+        return similar_frames(self.data_path, frame, n, location, date_start, date_end, index)
 
     def combine_data_sets(self,
                           data_1: pd.DataFrame,     # rows to keep (TAME's first set), e.g. images
