@@ -109,6 +109,35 @@ def patched_own_classes(mod: str, tree: ast.Module) -> list[str]:
     return out
 
 
+def top_level_names(tree: ast.Module) -> set:
+    "Names a module defines or imports at its top level (what `from tame.mod import name` may ask for without __getattr__)."
+    out = set()
+    for n in ast.walk(tree) if False else tree.body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): out.add(n.name)
+        elif isinstance(n, ast.Assign): out |= {t.id for t in n.targets if isinstance(t, ast.Name)}
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name): out.add(n.target.id)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)): out |= {(a.asname or a.name).split('.')[0] for a in n.names}
+        elif isinstance(n, ast.If):                      # e.g. `if TYPE_CHECKING:` blocks
+            out |= top_level_names(ast.Module(body=n.body, type_ignores=[]))
+    return out
+
+
+def deprecated_uses(trees: dict) -> list[str]:
+    "`from .mod import name` where `name` is not defined in mod (it would come from mod's deprecated-names __getattr__)."
+    names = {m: top_level_names(t) for m, t in trees.items()}
+    out = []
+    for mod, tree in trees.items():
+        for n in ast.walk(tree):
+            if not isinstance(n, ast.ImportFrom): continue
+            base = (n.module or '') if n.level == 1 else (n.module or '').removeprefix('tame.') if (n.module or '').startswith('tame.') else None
+            if not base or base not in names: continue
+            for a in n.names:
+                if a.name != '*' and a.name not in names[base]:
+                    out.append(f'tame/{mod}.py:{n.lineno}: imports {a.name} from tame.{base}, which no longer defines it '
+                               f'(an old name kept for users): import it from where it lives now')
+    return out
+
+
 def cycles(edges: set) -> list[list[str]]:
     "Every import circle among tame's modules (one path per circle found by depth-first search)."
     graph: dict = {}
@@ -177,6 +206,8 @@ def main(report: bool = False) -> int:
             if n > MAX_CELL: errors.append(f'{nb.relative_to(ROOT)}: export cell {i} has {n} lines (at most {MAX_CELL} unless it holds one class: '
                                            'make it smaller, or move work into functions)')
     errors += [f'import circle: {" -> ".join(c)}' for c in cycles(set(edges))]
+    trees = {p.stem: ast.parse(p.read_text()) for p in (ROOT / 'tame').glob('*.py') if p.stem not in ('_modidx',)}
+    errors += deprecated_uses(trees)
     big = max(sizes.items(), key=lambda kv: kv[1]) if sizes else ('', 0)
     print(f'layers: {", ".join(LAYERS)}; modules: {len(sizes)}; import edges: {len(set(edges))}; largest module: {big[0]} ({big[1]} lines); '
           f'longest export cell that is not one class: {longest[0]} lines ({longest[1]}); '

@@ -80,7 +80,7 @@ def _engine_args(p):
     p.add_argument('--calibration', default=None, metavar='DIR',
                    help='int8 only: a folder of images of the same kind, never those you classify (default: none)')
     p.add_argument('--batch-size', type=int, default=64, action=_checked(lambda v: v >= 1, 'must be at least 1'),
-                   help='images per batch of the network (results do not depend on it)')
+                   help='images per batch of the network (results depend on it only to float32 rounding)')
 
 # %% ../nbs/91_archive_commands.ipynb #4f459aaf
 def _cameras(args) -> tuple[dict, object]:
@@ -197,16 +197,15 @@ def run_preprocess(
         args,  # parsed `tame preprocess` options: asim_path, data_path, magn_path, ceil_path, torch_path, backbone, camera, pair, ...
        ) -> int:
     "Raw all-sky images (and magnetometer, ceilometer files) to monthly files, here or on a Dask cluster; then which camera months have partners."
+    from tame.config import EngineConfig
     from tame.preprocess import ASIM_FILE_RE, PreProcessor, month_coverage
     _check_image_source(args, args.asim_path, 'ASIM_PATH (a folder or quoted pattern)')
     if args.wavelength is not None and not args.camera: raise ValueError("--wavelength is the camera's filter: give --camera CODE|FILE too")
     table, cam = _cameras(args)
-    fov = _fov(args, cam)
     pp = PreProcessor(asim_path=args.asim_path, magn_path=args.magn_path, ceil_path=args.ceil_path, torch_path=args.torch_path,
-                      data_path=args.data_path, backbone=args.backbone, batch_size=args.batch_size, index=args.index,
-                      file_pattern=args.file_pattern or ASIM_FILE_RE, fov_radius_frac=fov.radius_frac if fov else None,
-                      fov_center_frac=fov.center_frac if fov else None, camera=cam, declination_deg=args.declination,
-                      timezone=args.timezone, **_engine_kw(args))
+                      data_path=args.data_path, engine=EngineConfig(backbone=args.backbone, batch_size=args.batch_size, **_engine_kw(args)),
+                      index=args.index, file_pattern=args.file_pattern or ASIM_FILE_RE, fov=_fov(args, cam), camera=cam,
+                      declination_deg=args.declination, timezone=args.timezone)
     client, cluster = _client(args)
     try:
         if client is not None: _say(f'Dask: {len(client.scheduler_info()["workers"])} workers; dashboard {client.dashboard_link}')

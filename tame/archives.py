@@ -5,6 +5,7 @@
 # %% ../nbs/15_archives.ipynb #3006ee47
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import http.client
@@ -13,8 +14,10 @@ import lzma
 import os
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,11 +25,12 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from .core import DataFormatError, LockedError, data_dir, get_logger, lock_file
+from .core import DataFormatError, LinkError, LockedError, WriteError, atomic_write, data_dir, get_logger, lock_file, write_error
 
 # %% auto #0
-__all__ = ['OATH_URL', 'ARCHIVE_MAX_BYTES', 'ARCHIVE_MAX_MEMBERS', 'MARKER', 'DownloadError', 'check_member_name',
-           'check_archive_plan', 'move_into_place', 'safe_extract', 'download_oath', 'extract_7z']
+__all__ = ['OATH_URL', 'ARCHIVE_MAX_BYTES', 'ARCHIVE_MAX_MEMBERS', 'DOWNLOAD_MAX_BYTES', 'DOWNLOAD_DEADLINE_S', 'MARKER',
+           'DownloadError', 'check_member_name', 'check_archive_plan', 'move_into_place', 'safe_extract',
+           'download_oath', 'extract_7z']
 
 # %% ../nbs/15_archives.ipynb #f7d0842b
 _log = get_logger('archives')
@@ -35,6 +39,8 @@ _log = get_logger('archives')
 OATH_URL = os.environ.get('TAME_OATH_URL', 'http://tid.uio.no/plasma/oath/oath_v1.1_20181026.tgz')
 ARCHIVE_MAX_BYTES = 64 * 2**30     # default cap on what one archive unpacks to, bytes (64 GiB)
 ARCHIVE_MAX_MEMBERS = 1_000_000    # default cap on the number of members of one archive
+DOWNLOAD_MAX_BYTES = 4 * 2**30     # default cap on what one download may bring, bytes (4 GiB; OATH's tarball is about 0.5 GB)
+DOWNLOAD_DEADLINE_S = 4 * 3600     # default time one download_oath may take in all, s (retries included)
 _DATA_FILTER = hasattr(tarfile, 'data_filter')   # tarfile's filter='data': Python >= 3.10.12 / 3.11.4
 
 class DownloadError(RuntimeError):
@@ -119,7 +125,9 @@ def _unpack_tar(archive: Path, tmp: Path, progress: bool, max_bytes: int, max_me
             for m in tqdm(members, desc=f'extract {archive.name}', disable=not progress, leave=False):
                 try: _extract_member(tar, m, tmp)
                 except _READ_ERRORS: raise
-                except OSError as e: raise DataFormatError(f"cannot unpack member {m.name!r}: {e}", archive) from None
+                except OSError as e:
+                    if isinstance(err := write_error(e, tmp / m.name, f'{m.name!r} of {archive.name}'), WriteError): raise err from None
+                    raise DataFormatError(f"cannot unpack member {m.name!r}: {e}", archive) from None
     except _READ_ERRORS as e:
         raise DataFormatError(f"cannot read archive (truncated or not a tarball?): {type(e).__name__}: {e}", archive) from None
 
@@ -152,7 +160,7 @@ def _what_arrived(path: Path) -> str:
     return f"{path.stat().st_size:,} bytes" + (", an HTML page" if _looks_like_html(head) else "") + f" starting {head!r}"
 
 def _tarball_problem(path: Path) -> tuple | None:
-    "None when `path` is a whole tar archive read to its end (a compressed stream's end and checksum included); else (kind, reason)."
+    "None when `path` is a whole tar archive read to its end (checksums included); else (kind, reason), kind 'truncated' (ends early: resumable), 'corrupt' or 'not a tarball'."
     with open(path, 'rb') as f: head = f.read(512)
     if _looks_like_html(head): return 'not a tarball', 'an HTML page'
     try:
@@ -161,7 +169,8 @@ def _tarball_problem(path: Path) -> tuple | None:
             while tar.fileobj.read(1 << 20): pass
         return None
     except (*_READ_ERRORS, OSError) as e:
-        kind = 'truncated' if head.startswith(_TAR_MAGIC) or head[257:262] == b'ustar' else 'not a tarball'
+        ends_early = isinstance(e, EOFError) or 'unexpected end of data' in str(e)
+        kind = ('truncated' if ends_early else 'corrupt') if head.startswith(_TAR_MAGIC) or head[257:262] == b'ustar' else 'not a tarball'
         return kind, f"{type(e).__name__}: {e}"
 
 def _sha256(path: Path) -> str:
@@ -176,49 +185,101 @@ def _set_aside(path: Path, tarball: Path) -> Path:
     bad = tarball.with_name(tarball.name + '.bad'); os.replace(path, bad); return bad
 
 # %% ../nbs/15_archives.ipynb #9dd76247
-def _fetch(url: str, part: Path, timeout_s: float, progress: bool) -> bool:
-    "Download `url` into `part`, resuming from its current size when the server supports ranges; True when the size is checked against Content-Length."
+class _HttpOnly(urllib.request.HTTPRedirectHandler):
+    "Follows redirects to http and https addresses only."
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlparse(newurl).scheme not in ('http', 'https'):
+            raise DownloadError(f"{req.full_url} redirects to {newurl}: only http and https addresses are followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+_OPENER = urllib.request.build_opener(_HttpOnly)
+
+def _check_url(url: str):
+    if urllib.parse.urlparse(url).scheme not in ('http', 'https'):
+        raise DownloadError(f"{url}: only http and https addresses are downloaded; for a copy you have, put the tarball in the destination folder")
+
+def _open_part(part: Path, have: int) -> int:
+    "A descriptor to write `part`: never through a link, only a plain file with one link; emptied unless resuming (`have` bytes)."
+    try: fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0), 0o666)
+    except OSError as e:
+        if e.errno == errno.ELOOP: raise LinkError(errno.ELOOP, f"{part} is a symbolic link, which tame never makes: refusing to download through it; remove it and run again") from None
+        raise write_error(e, part, 'the download') from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd); raise LinkError(errno.EPERM, f"{part} is not a plain file of tame's ({st.st_nlink} hard links); remove it and run again")
+    if not have: os.ftruncate(fd, 0)
+    return fd
+
+def _write_all(fd: int, data: bytes):
+    "Write all of `data` to `fd`."
+    view = memoryview(data)
+    while view: view = view[os.write(fd, view):]
+
+# %% ../nbs/15_archives.ipynb #8bbdf33d
+def _fetch(url: str, part: Path, timeout_s: float, progress: bool, deadline: float, cap: int) -> bool | None:
+    "Download `url` into `part`, resuming from its size when the server supports ranges; True when Content-Length checks the size, None on 416 (nothing left)."
     from tqdm.auto import tqdm
-    have = part.stat().st_size if part.exists() else 0
+    have = part.lstat().st_size if os.path.lexists(part) and not part.is_symlink() else 0
     req = urllib.request.Request(url, headers={'Range': f'bytes={have}-'} if have else {})
-    try: r = urllib.request.urlopen(req, timeout=timeout_s)
+    try: r = _OPENER.open(req, timeout=max(0.1, min(timeout_s, deadline - time.monotonic())))
     except urllib.error.HTTPError as e:
-        if e.code == 416 and have: return False                          # nothing left to send: check what is there
+        if e.code == 416 and have: return None                           # nothing left to send: check what is there
         raise
     with r:
         if have and r.status != 206: have = 0                           # no range support: start again
-        ctype, first = r.headers.get('Content-Type') or 'not given', r.read(1 << 16)
+        ctype, length = r.headers.get('Content-Type') or 'not given', r.headers.get('Content-Length')
+        total = int(length) + have if length is not None and length.strip().isdigit() else None
+        if total is not None and total > cap:
+            raise DownloadError(f"{url} is {total:,} bytes, more than the limit of {cap:,} (max_download_bytes=); not downloaded")
+        first = r.read1(1 << 16)
         if 'html' in ctype.lower() or (not have and _looks_like_html(first)):
             raise DownloadError(f"{url} answered with an HTML page (Content-Type {ctype}, starting {first[:60]!r}), not the tarball. "
                                 f"The address may be wrong, moved or behind a login page: open it in a browser, or download the "
                                 f"tarball by hand and put it at {part.with_name(part.name[:-5])}, then run again.")
-        length = r.headers.get('Content-Length')
-        total = int(length) + have if length is not None else None
-        with open(part, 'ab' if have else 'wb') as f, tqdm(total=total, initial=have, unit='B', unit_scale=True,
-                                                           desc=f'download {part.name[:-5]}', disable=not progress, leave=False) as bar:
-            chunk = first
-            while chunk:
-                f.write(chunk); bar.update(len(chunk)); chunk = r.read(1 << 20)
+        fd, size, chunk = _open_part(part, have), have, first
+        try:
+            with tqdm(total=total, initial=have, unit='B', unit_scale=True, desc=f'download {part.name[:-5]}', disable=not progress, leave=False) as bar:
+                while chunk:
+                    if (size := size + len(chunk)) > cap:
+                        os.ftruncate(fd, 0); part.unlink(missing_ok=True)
+                        raise DownloadError(f"{url} sent more than the limit of {cap:,} bytes (max_download_bytes=); stopped, nothing kept")
+                    try: _write_all(fd, chunk)
+                    except OSError as e: raise write_error(e, part, f'the download of {url} (kept to resume once there is space)') from None
+                    bar.update(len(chunk))
+                    if time.monotonic() > deadline: raise TimeoutError('deadline')
+                    chunk = r.read1(1 << 20)
+        finally: os.close(fd)
     if total is not None and (size := part.stat().st_size) != total: raise _Interrupted(f"transfer ended at {size:,} of {total:,} bytes")
     return total is not None
 
 # %% ../nbs/15_archives.ipynb #5f256d1c
-def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, retries: int, progress: bool) -> str:
+def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, retries: int, progress: bool,
+              deadline_s: float = DOWNLOAD_DEADLINE_S, cap: int = DOWNLOAD_MAX_BYTES) -> str:
     "Download `url` to `tarball` via `<tarball>.part`, renamed only when whole (and matching `sha256`); returns its SHA-256."
-    part = tarball.with_name(tarball.name + '.part')
+    _check_url(url)
+    part, deadline, restarted = tarball.with_name(tarball.name + '.part'), time.monotonic() + deadline_s, False
+    if part.is_symlink(): raise LinkError(errno.ELOOP, f"{part} is a symbolic link, which tame never makes: refusing to download through it; remove it and run again")
+    if part.exists() and part.stat().st_size and (problem := _tarball_problem(part)) and problem[0] != 'truncated':   # not the start of a tarball: not resumed
+        bad = _set_aside(part, tarball); _log.warning(f'{part} is {problem[0]} ({problem[1]}); kept as {bad}, downloading afresh')
     for attempt in range(retries + 1):
         try:
-            sized = _fetch(url, part, timeout_s, progress)
+            sized = _fetch(url, part, timeout_s, progress, deadline, cap)
             if (problem := _tarball_problem(part)) is None: break
-            if problem[0] == 'truncated' and not sized: raise _Interrupted(f"what arrived ({part.stat().st_size:,} bytes, no size given "
-                                                                           f"by the server) is a tarball cut short ({problem[1]})")
-            what = _what_arrived(part); bad = _set_aside(part, tarball)
+            if problem[0] == 'truncated' and sized is False: raise _Interrupted(f"what arrived ({part.stat().st_size:,} bytes, no size given "
+                                                                                f"by the server) is a tarball cut short ({problem[1]})")
+            what = _what_arrived(part); bad = _set_aside(part, tarball)         # all the server has, and it is not a whole tarball
+            if problem[0] != 'not a tarball' and not restarted and attempt < retries:
+                restarted = True; _log.warning(f'{url} sent {what}, {problem[0]} ({problem[1]}); kept as {bad}, downloading afresh'); continue
             raise DownloadError(f"{url} sent {what}, which is {problem[0]} ({problem[1]}); kept as {bad}. Check the address, or "
                                 f"download the tarball by hand and put it at {tarball}, then run again.")
         except _Interrupted as e:
             if attempt == retries: raise DownloadError(f"{url}: {e}; the partial download is kept as {part}: run again to resume") from None
             _log.info(f'{e}; resuming')
+        except (WriteError, LinkError): raise
         except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as e:
+            if time.monotonic() > deadline:
+                raise DownloadError(f"{url}: not finished within {deadline_s:g} s (deadline_s=); the partial download is kept as {part}: "
+                                    f"run again to resume, or allow more time") from None
             reason = getattr(e, 'reason', e)
             if part.exists() and part.stat().st_size and attempt < retries and not isinstance(e, urllib.error.HTTPError):
                 _log.info(f'transfer interrupted ({reason}); resuming'); continue
@@ -258,8 +319,8 @@ def _dest_lock(dest: Path):
     with lock_file(path, what, wait=True): yield
 
 def _write_marker(dest: Path, record: dict):
-    "Write the completion marker atomically."
-    tmp = dest / (MARKER + '.tmp'); tmp.write_text(json.dumps(record, indent=1) + '\n'); os.replace(tmp, dest / MARKER)
+    "Write the completion marker atomically (a fresh temporary file, never one through a link)."
+    with atomic_write(dest / MARKER, 'w', what='the completion marker of the OATH download') as f: f.write(json.dumps(record, indent=1) + '\n')
 
 def _completed(dest: Path, sha256: str | None) -> Path | None:
     "The root of a completed OATH extraction in `dest`: from the marker, else `dest` or a folder in it with the labels; or None."
@@ -300,6 +361,8 @@ def download_oath(
     progress: bool = True,                   # show progress bars, and print the tarball's SHA-256
     max_bytes: int = ARCHIVE_MAX_BYTES,      # refuse a tarball that unpacks to more, bytes
     max_members: int = ARCHIVE_MAX_MEMBERS,  # refuse a tarball with more members
+    deadline_s: float = DOWNLOAD_DEADLINE_S, # stop a download that takes longer in all (retries included), s; the .part is kept
+    max_download_bytes: int = DOWNLOAD_MAX_BYTES,  # refuse a download larger than this, bytes
 ) -> Path:
     "Download and unpack the OATH dataset once; returns the root holding classifications/ and images/."
     dest = Path(dest) if dest is not None else data_dir(None, 'oath')
@@ -309,8 +372,8 @@ def download_oath(
         _clean_temporary(dest)
         name = Path(urllib.parse.urlparse(url).path).name or 'oath.tgz'
         tarball = dest / name
-        digest = _check_tarball(tarball, sha256) if tarball.exists() else _download(url, tarball, sha256, timeout_s, retries, progress)
-        tarball.with_name(name + '.sha256').write_text(f'{digest}  {name}\n')
+        digest = _check_tarball(tarball, sha256) if tarball.exists() else _download(url, tarball, sha256, timeout_s, retries, progress, deadline_s, max_download_bytes)
+        with atomic_write(tarball.with_name(name + '.sha256'), 'w', what="the tarball's SHA-256") as f: f.write(f'{digest}  {name}\n')
         _log.info(f'{tarball}: SHA-256 {digest}')
         if progress: print(f'{name}: SHA-256 {digest} (pass it as sha256= / --sha256 to check later downloads)')
         unpack = lambda tmp: _unpack_tar(tarball, tmp, progress, max_bytes, max_members)
@@ -360,5 +423,8 @@ def _unpack_7z(archive: Path, tmp: Path, progress: bool, max_bytes: int, max_mem
             with tqdm(total=total, unit='B', unit_scale=True, desc=f'extract {archive.name}', disable=not progress, leave=False) as bar:
                 z.extractall(tmp, callback=cb(bar))
     except DataFormatError: raise
-    except (py7zr.Bad7zFile, py7zr.exceptions.CrcError, py7zr.exceptions.DecompressionError, lzma.LZMAError, EOFError, KeyError, ValueError, OSError) as e:
+    except OSError as e:
+        if isinstance(err := write_error(e, tmp, f'the members of {archive.name}'), WriteError): raise err from None
+        raise DataFormatError(f"cannot read 7z bundle (truncated or damaged?): {type(e).__name__}: {e}", archive) from None
+    except (py7zr.Bad7zFile, py7zr.exceptions.CrcError, py7zr.exceptions.DecompressionError, lzma.LZMAError, EOFError, KeyError, ValueError) as e:
         raise DataFormatError(f"cannot read 7z bundle (truncated or damaged?): {type(e).__name__}: {e}", archive) from None

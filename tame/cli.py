@@ -65,7 +65,7 @@ def make_parser() -> argparse.ArgumentParser:
 # %% ../nbs/92_cli.ipynb #adeeb026
 _INPUT_ERRORS = ((ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile, tarfile.TarError, pickle.UnpicklingError),
                  # (module, class): counted only when the module is loaded (else nothing can have raised it)
-                 [('tame.archives', 'DownloadError'), ('tame.clffile', 'ClassifierFileError'),
+                 [('tame.core', 'LockedError'), ('tame.archives', 'DownloadError'), ('tame.clffile', 'ClassifierFileError'),
                   ('tables.exceptions', 'HDF5ExtError'), ('py7zr.exceptions', 'ArchiveError')])
 
 def is_input_error(

@@ -130,7 +130,8 @@ def run_demo(
         args,  # parsed `tame demo` options: out, seed, difficulty, n_per_class, start, end, locations, cadence_s
        ) -> int:
     "Synthetic data, then everything tame can do with it; writes into --out and says where."
-    from tame.synth import make_oath_like, make_asim_archive, plot_gallery
+    from tame.synth import make_oath_like, plot_synthetic_gallery
+    from tame.synth_archive import make_asim_archive
     from tame.backbones import DEFAULT_BACKBONE
     from tame.benchmark import CONTROL_SUFFIX, evaluate_networks, plot_accuracy_runtime
     from tame.featurefiles import feature_cache_file
@@ -148,7 +149,7 @@ def run_demo(
     arch = make_asim_archive(out / 'archive', args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed, progress=bars)
     _say(f'  synthetic nights: {len(arch["truth"])} raw images in {arch["asim"]}, magnetometer in {arch["magn"]}, ceilometer in {arch["ceil"]}')
     fig_dir = out / 'figures'
-    plot_gallery(6, seed=args.seed, difficulty=args.difficulty, fname=fig_dir / 'gallery.png')
+    plot_synthetic_gallery(6, seed=args.seed, difficulty=args.difficulty, fname=fig_dir / 'gallery.png')
     _say(f'  gallery of synthetic classes: {fig_dir / "gallery.png"}')
     bench = evaluate_networks(oath, [DEFAULT_BACKBONE, DEFAULT_BACKBONE + CONTROL_SUFFIX], cache_dir=out / 'features',
                               out_csv=out / 'tables' / 'network_benchmark.csv', progress=bars)
@@ -192,7 +193,7 @@ def run_make_archive(
         args,  # parsed `tame make-archive` options: dest, start, end, locations, cadence_s, seed
        ) -> int:
     "Write a synthetic raw all-sky archive with magnetometer and ceilometer files."
-    from tame.synth import make_asim_archive
+    from tame.synth_archive import make_asim_archive
     a = make_asim_archive(args.dest, args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed, progress=_bars(args))
     _say(f'wrote {len(a["truth"])} images to {Path(a["asim"]).resolve()}')
     return 0

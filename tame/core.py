@@ -25,8 +25,9 @@ __all__ = ['CLASSES', 'CLASS_LABELS', 'CLASS_IDS', 'AURORA_IDS', 'NON_AURORA_IDS
            'REMOVED_IN', 'DEPRECATIONS', 'DATA_TYPES', 'STATS', 'TAME_STATS', 'PROB_COLUMNS', 'CLF_FILE',
            'MONTH_COLUMNS', 'COLUMN_RENAMES', 'MAX_DT_S', 'class2_of', 'data_dir', 'get_logger', 'set_verbosity',
            'DataFormatError', 'in_cli_terms', 'caller_stacklevel', 'warn_deprecated', 'deprecated_names',
-           'process_umask', 'atomic_write', 'LockedError', 'lock_file', 'utc_timestamp', 'utc_times',
-           'canonical_column', 'rename_old_columns', 'tame_version', 'classifier_file', 'night_of']
+           'process_umask', 'WriteError', 'write_error', 'atomic_write', 'LockedError', 'LinkError', 'real_folder',
+           'remove_tree', 'lock_file', 'utc_timestamp', 'utc_times', 'canonical_column', 'rename_old_columns',
+           'tame_version', 'classifier_file', 'night_of']
 
 # %% ../nbs/00_core.ipynb #587dbbc7
 CLASSES = ('arc', 'diffuse', 'discrete', 'cloudy', 'moon', 'noaurora')   # OATH picType, index = class6 id
@@ -143,6 +144,10 @@ def deprecated_names(
     return __getattr__
 
 # %% ../nbs/00_core.ipynb #fe8a0c19
+import errno
+import shutil
+import stat
+
 def process_umask() -> int:
     "This process's umask (e.g. 0o022), read without changing it where the OS allows."
     try:
@@ -152,52 +157,160 @@ def process_umask() -> int:
     m = os.umask(0); os.umask(m)                   # elsewhere: set and restore (not thread-safe, but brief)
     return m
 
+class WriteError(OSError):
+    "A file that could not be written (no space left, quota, read-only file system); the message names it and what it held."
+    def __str__(self): return self.strerror or super().__str__()
+
+_FULL = {errno.ENOSPC: 'no space left on {d}', errno.EDQUOT: 'disk quota exceeded on {d}',
+         errno.EROFS: '{d} is on a read-only file system', errno.EFBIG: 'file too large for {d}'}
+
+def write_error(
+    e: OSError,               # the error raised while writing
+    path: str | os.PathLike,  # the file being written
+    what: str = '',           # what it holds, for the message (e.g. 'month 201011 of processed/asim')
+) -> OSError:                 # a `WriteError` for a full disk, quota, read-only file system or size limit; else `e` itself
+    "A full disk (or quota, read-only file system, size limit) as one line naming the folder, the file and what it held."
+    why = _FULL.get(getattr(e, 'errno', None))
+    if why is None: return e
+    path = Path(path)
+    return WriteError(e.errno, f"{why.format(d=path.parent)} while writing {what or path.name} ({path}); nothing half-written "
+                               f"was left: free space there (or write elsewhere) and run again")
+
+# %% ../nbs/00_core.ipynb #bf00dffe
+def _temp_prefix(name: str) -> str:
+    "`.<name>.` with the name cut to 64 bytes, so that a temporary name stays legal wherever the final name is."
+    return '.' + os.fsdecode(os.fsencode(name)[:64]) + '.'
+
 @contextmanager
 def atomic_write(
     path: str | os.PathLike,  # the final file name (its folder is created if missing)
     mode: str = 'wb',         # 'w' for text, 'wb' for bytes, None to get only the temporary path
+    what: str = '',           # what the file holds, for the message when the disk is full (e.g. 'month 201011')
     **kwargs,                 # passed to `open` (e.g. encoding=); unused with mode=None
 ):
     "Context manager yielding a file (or, with `mode=None`, a temporary path) that replaces `path` only on success."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
-    os.close(fd)
     try:
-        if mode is None: yield Path(tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix='.part', dir=path.parent)   # O_EXCL, O_NOFOLLOW
+    except OSError as e: raise write_error(e, path, what) from None
+    tmp, ino = Path(tmp), os.fstat(fd).st_ino
+    try:
+        if mode is None:
+            os.close(fd); fd = None
+            yield tmp
+            fd = os.open(tmp, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))   # the caller wrote by name: still our file?
+            if os.fstat(fd).st_ino != ino: raise LinkError(errno.EEXIST, f"{tmp}: the temporary file was replaced while it was written; nothing was kept")
         else:
-            with open(tmp, mode, **kwargs) as f: yield f
-        os.chmod(tmp, 0o666 & ~process_umask())     # mkstemp makes 0600: give the file the mode any new file gets here
+            with os.fdopen(fd, mode, **kwargs) as f:
+                fd = None
+                yield f
+                f.flush(); fd = os.dup(f.fileno())
+        os.fchmod(fd, 0o666 & ~process_umask())     # mkstemp makes 0600: give the file the mode any new file gets here
+        os.fsync(fd); os.close(fd); fd = None       # on disk before it takes the real name
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if fd is not None: os.close(fd)
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and not isinstance(e, WriteError): raise write_error(e, path, what) from e
         raise
 
 # %% ../nbs/00_core.ipynb #67c9bc45
 class LockedError(RuntimeError):
     "Another process holds the lock; the message names it and the lock file."
 
+class LinkError(OSError):
+    "A path tame writes or removes is a symbolic link (or a file with other hard links) that tame did not make; the message names it."
+    def __str__(self): return self.strerror or super().__str__()
+
+def _link_error(path, doing: str) -> LinkError:
+    return LinkError(errno.ELOOP, f"{path} is a symbolic link, which tame never makes: refusing to {doing} through it (it may point "
+                                  f"at files of yours); remove the link and run again")
+
+def real_folder(
+    path: str | os.PathLike,   # a folder inside `root` (created with its parents if missing)
+    root: str | os.PathLike,   # where links are the user's business (e.g. the data path); `path` must be inside it
+    create: bool = True,       # create what is missing (False: only check what is there)
+) -> Path:                     # `path`
+    "Create the folder `path` if missing; refuse (`LinkError`) when it, or a folder between `root` and it, is a symbolic link."
+    path, cur = Path(path), Path(root)
+    if create: cur.mkdir(parents=True, exist_ok=True)
+    for part in path.relative_to(cur).parts:
+        cur = cur / part
+        if os.path.islink(cur): raise _link_error(cur, 'write')
+        if not create and not cur.exists(): return path
+        try: cur.mkdir()
+        except FileExistsError: pass
+        if os.path.islink(cur): raise _link_error(cur, 'write')
+        if not cur.is_dir(): raise NotADirectoryError(errno.ENOTDIR, f"{cur} is not a folder")
+    return path
+
+def remove_tree(
+    path: str | os.PathLike,   # a folder tame made inside `root` (nothing happens when it is missing)
+    root: str | os.PathLike,   # as for `real_folder`
+):
+    "Remove a folder tame made and everything in it; refuse (`LinkError`) when it, or a folder between `root` and it, is a symbolic link."
+    path, cur = Path(path), Path(root)
+    for part in path.relative_to(cur).parts:
+        cur = cur / part
+        if os.path.islink(cur): raise _link_error(cur, 'remove files')
+        if not os.path.lexists(cur): return
+    shutil.rmtree(path, ignore_errors=True)         # itself never follows a link inside the tree
+
+# %% ../nbs/00_core.ipynb #b520d8a6
+def _same_file(path: Path, fd: int) -> bool:
+    "Whether `path` (not followed) is still the file open as `fd`."
+    try: st = os.lstat(path)
+    except FileNotFoundError: return False
+    me = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (me.st_dev, me.st_ino)
+
+def _open_locked(path: Path, what: str, wait: bool) -> int:
+    "An open descriptor of the lock file `path`, locked, and still the file at `path`."
+    import fcntl
+    flags = os.O_RDWR | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+    for _ in range(1000):
+        try: fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            try: fd = os.open(path, flags)
+            except FileNotFoundError: continue                         # removed by its holder just now: create it
+            except OSError as e:
+                if e.errno == errno.ELOOP: raise _link_error(path, 'lock a file') from None
+                raise
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+                raise LinkError(errno.EPERM, f"{path} is not a plain lock file ({'not a regular file' if not stat.S_ISREG(st.st_mode) else f'{st.st_nlink} hard links'}); "
+                                             f"tame never makes one: remove it and run again")
+            try: fcntl.lockf(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except (BlockingIOError, PermissionError):                 # EAGAIN or EACCES: someone else holds it
+                holder = os.pread(fd, 4096, 0).decode('utf-8', 'replace').strip() or 'another process'
+                raise LockedError(f"{what or path}: lock held by {holder} (lock file {path}); wait for it to finish, or stop it") from None
+            if _same_file(path, fd): return fd
+        except BaseException: os.close(fd); raise
+        os.close(fd)                                                  # its holder removed it as we waited: lock the new one
+    raise LockedError(f"{what or path}: the lock file {path} keeps being replaced; is another program writing there?")
+
 @contextmanager
 def lock_file(
-    path: str | os.PathLike,   # the lock file (created; never deleted, so that every process locks the same file)
+    path: str | os.PathLike,   # the lock file (created; removed when the block ends, if it is still the one locked)
     what: str = '',            # what is protected, for the message (e.g. 'month 201011 of processed/asim')
     wait: bool = False,        # wait for the holder to finish, instead of raising LockedError
 ):
     "Hold an exclusive lock on `path` while the block runs; if another process holds it, wait or raise `LockedError`."
-    try: import fcntl
+    try: import fcntl  # noqa: F401
     except ImportError: yield; return                       # Windows: no POSIX locks
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = _open_locked(path, what, wait)
     try:
-        try: fcntl.lockf(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except (BlockingIOError, PermissionError):        # EAGAIN or EACCES: someone else holds it
-            holder = os.pread(fd, 4096, 0).decode('utf-8', 'replace').strip() or 'another process'
-            raise LockedError(f"{what or path} is being written by {holder} (lock: {path}); wait for it to finish or stop it") from None
         info = f'pid {os.getpid()} on {socket.gethostname()} since {time.strftime("%Y-%m-%d %H:%M:%S")}'
-        os.ftruncate(fd, 0); os.pwrite(fd, info.encode(), 0)
-        try: yield
-        finally: os.ftruncate(fd, 0); fcntl.lockf(fd, fcntl.LOCK_UN)
-    finally: os.close(fd)
+        try: os.ftruncate(fd, 0); os.pwrite(fd, info.encode(), 0)
+        except OSError as e: raise write_error(e, path, f'the lock of {what or path}') from None
+        yield
+    finally:
+        try:
+            if _same_file(path, fd): os.unlink(path)          # still ours: removed while held, so no one locks a removed file
+        finally: os.close(fd)                                 # releases the lock
 
 # %% ../nbs/00_core.ipynb #b476f80b
 def utc_timestamp(

@@ -10,6 +10,7 @@ import json
 import os
 import pickletools
 import re
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,7 +21,8 @@ import pandas as pd
 from .core import DataFormatError, atomic_write
 
 # %% auto #0
-__all__ = ['TABLE_FORMAT', 'is_pickle', 'check_hdf', 'open_hdf', 'write_table', 'read_table_header', 'read_table', 'read_column']
+__all__ = ['HDF_LIMITS', 'TABLE_FORMAT', 'is_pickle', 'check_hdf', 'open_hdf', 'write_table', 'read_table_header', 'read_table',
+           'read_column']
 
 # %% ../nbs/10_hdf.ipynb #43e5e6a7
 _PICKLED_NONE = b'N.'   # PyTables writes a missing name (None) as this protocol-0 pickle
@@ -48,8 +50,38 @@ def _attr_problem(value) -> str | None:
     return f'an attribute of HDF5 type {a.dtype}'
 
 # %% ../nbs/10_hdf.ipynb #ab38b5d7
+HDF_LIMITS = dict(max_bytes=32 * 2**30, free_bytes=64 * 2**20, max_ratio=128, max_chunks=2**20, max_nodes=100_000,
+                  max_attr_bytes=16 * 2**20)
+_TEXT_COST = 64                                    # bytes of memory a text value costs at least (a Python str)
+
+def _declared(shape, tid) -> int:
+    "Bytes a dataset or attribute declares: elements x item size (a variable-length value counts `_TEXT_COST`)."
+    n = int(np.prod([int(x) for x in shape], dtype=object)) if shape is not None else 0
+    vlen = tid.get_class() == h5py.h5t.VLEN or (tid.get_class() == h5py.h5t.STRING and tid.is_variable_str())
+    return n * max(tid.get_size(), _TEXT_COST if vlen else 0)
+
+def _size_problem(d: h5py.Dataset) -> str | None:
+    "Why a dataset is refused for where its data are or how much it declares (None when it is fine); reads no data."
+    lim, dcpl = HDF_LIMITS, d.id.get_create_plist()
+    if dcpl.get_layout() == h5py.h5d.VIRTUAL: return 'a virtual dataset (its data are in other files)'
+    if dcpl.get_external_count(): return f"data stored outside the file (external raw storage in {os.fsdecode(dcpl.get_external(0)[0])!r})"
+    for i in range(dcpl.get_nfilters()):
+        code, _, _, name = dcpl.get_filter(i)
+        if not h5py.h5z.filter_avail(code): return f'compressed with filter {code} ({name.decode(errors="replace")}), which this installation lacks'
+    declared = _declared(d.shape, d.id.get_type())
+    if declared > lim['max_bytes']: return f"declares {declared:,} bytes, more than the limit of {lim['max_bytes']:,} (tame.hdf.HDF_LIMITS['max_bytes'])"
+    if d.chunks:
+        n = int(np.prod([-(-int(s) // int(c)) for s, c in zip(d.shape, d.chunks)], dtype=object))
+        if n > lim['max_chunks']: return f"declares {n:,} chunks, more than the limit of {lim['max_chunks']:,} (tame.hdf.HDF_LIMITS['max_chunks'])"
+    stored = d.id.get_storage_size()
+    if declared > lim['free_bytes'] and declared > lim['max_ratio'] * stored:
+        return (f"declares {declared:,} bytes but stores {stored:,} in the file, more than {lim['max_ratio']} times as many "
+                f"(tame.hdf.HDF_LIMITS['max_ratio']): a compression bomb, or rows that are not there")
+    return None
+
+# %% ../nbs/10_hdf.ipynb #344beac4
 def _dataset_problem(d: h5py.Dataset) -> str | None:
-    "Why a dataset is refused (None when it is fine): only numbers and strings."
+    "Why a dataset is refused for its type (None when it is fine): only numbers and strings."
     dt = d.dtype
     if dt.kind in 'biufS': return None
     if h5py.check_string_dtype(dt) is not None: return None
@@ -57,36 +89,77 @@ def _dataset_problem(d: h5py.Dataset) -> str | None:
         return 'an object array (pickles: PyTables would unpickle it, running its code)'
     return f'data of HDF5 type {dt} (compound, opaque or reference)'
 
+# %% ../nbs/10_hdf.ipynb #4c982ad6
+def _check_attrs(obj, node: str, path, count: list):
+    "Refuse an attribute that declares too much, or holds a pickle or anything but numbers and text."
+    for k in obj.attrs.keys():
+        count[0] += 1
+        try:
+            aid = h5py.h5a.open(obj.id, k.encode('utf-8', 'surrogateescape'))
+            size = _declared(aid.shape, aid.get_type())
+            why = (f"declares {size:,} bytes, more than the limit of {HDF_LIMITS['max_attr_bytes']:,} (tame.hdf.HDF_LIMITS['max_attr_bytes'])"
+                   if size > HDF_LIMITS['max_attr_bytes'] else _attr_problem(obj.attrs[k]))
+        except (OSError, TypeError, ValueError, KeyError) as e: why = f'an unreadable attribute ({e})'
+        if why: raise DataFormatError(f"node {node}, attribute {k!r}: {why}; not loaded", path)
+
+def _check_tree(f: h5py.File, path, allow_objects: str | None):
+    "Walk every link from the root without following any but hard links; refuse what `check_hdf` refuses."
+    seen, count, todo = set(), [0], [('/', f)]
+    while todo:
+        node, g = todo.pop()
+        _check_attrs(g, node, path, count)
+        if not isinstance(g, h5py.Group): continue
+        for name in g:
+            child, link = node.rstrip('/') + '/' + name, name.encode('utf-8', 'surrogateescape')
+            count[0] += 1
+            if count[0] > HDF_LIMITS['max_nodes']:
+                raise DataFormatError(f"holds more than {HDF_LIMITS['max_nodes']:,} nodes and attributes (tame.hdf.HDF_LIMITS['max_nodes']); not loaded", path)
+            kind = g.id.links.get_info(link).type
+            if kind == h5py.h5l.TYPE_SOFT:
+                target = g.id.links.get_val(link).decode('utf-8', 'replace')
+                raise DataFormatError(f"node {child}: a soft link to {target!r} (tame's and TAME's files hold none; it may be a loop); not followed, not loaded", path)
+            if kind == h5py.h5l.TYPE_EXTERNAL:
+                other, where = (v.decode('utf-8', 'replace') for v in g.id.links.get_val(link))
+                raise DataFormatError(f"node {child}: an external link to {other}:{where} (data outside this file); not loaded", path)
+            if kind != h5py.h5l.TYPE_HARD: raise DataFormatError(f"node {child}: a user-defined link (type {kind}); not loaded", path)
+            obj = g[name]
+            info = h5py.h5o.get_info(obj.id)
+            if (info.fileno, info.addr) in seen: continue        # the same object under a second name (or a cycle)
+            seen.add((info.fileno, info.addr))
+            if isinstance(obj, h5py.Dataset):
+                why = _size_problem(obj) or (None if allow_objects and re.fullmatch(allow_objects, child) else _dataset_problem(obj))
+                if why: raise DataFormatError(f"node {child}: {why}; not loaded", path)
+            todo.append((child, obj))
+
+# %% ../nbs/10_hdf.ipynb #94f4abd2
+def _open_checked(path, allow_objects: str | None) -> h5py.File:
+    "The file opened read-only with h5py, after the checks of `check_hdf`."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file(): raise DataFormatError("not a regular file (a folder, a FIFO or a device); not opened", path)
+    try: f = h5py.File(path, 'r')
+    except OSError as e: raise DataFormatError(f"not an HDF5 file ({e})", path) from None
+    try: _check_tree(f, path, allow_objects)
+    except DataFormatError: f.close(); raise
+    except (OSError, KeyError, RuntimeError, ValueError, TypeError) as e:    # a damaged structure: HDF5's own error, with the file
+        f.close(); raise DataFormatError(f"damaged HDF5 structure ({type(e).__name__}: {e}); not loaded", path) from None
+    except BaseException: f.close(); raise
+    return f
+
 def check_hdf(
     path: str | os.PathLike,      # the HDF5 file
     allow_objects: str | None = None,  # regex of dataset names allowed to hold object arrays (e.g. r'^/asim/block\d+_values$')
 ) -> None:
-    "Refuse, naming the file and node, an HDF5 file with a pickled attribute or data other than numbers and strings."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
-    try: f = h5py.File(path, 'r')
-    except OSError as e: raise DataFormatError(f"not an HDF5 file ({e})", path) from None
-    with f:
-        def check(name, obj):
-            node = '/' + name if name else '/'
-            for k in obj.attrs.keys():
-                try: why = _attr_problem(obj.attrs[k])
-                except (OSError, TypeError, ValueError) as e: why = f'an unreadable attribute ({e})'
-                if why: raise DataFormatError(f"node {node}, attribute {k!r}: {why}; not loaded", path)
-            if isinstance(obj, h5py.Dataset) and not (allow_objects and re.fullmatch(allow_objects, node)):
-                why = _dataset_problem(obj)
-                if why: raise DataFormatError(f"node {node}: {why}; not loaded", path)
-        check('', f)
-        f.visititems(check)
+    "Refuse, naming the file and node, an HDF5 file with a pickle, data other than numbers and strings, links or data outside it, or sizes beyond `HDF_LIMITS`."
+    _open_checked(path, allow_objects).close()
 
 @contextmanager
 def open_hdf(
     path: str | os.PathLike,      # the HDF5 file
     allow_objects: str | None = None,  # regex of dataset names allowed to hold object arrays (see `check_hdf`)
 ):
-    "`check_hdf`, then the file opened read-only with h5py (which never unpickles)."
-    check_hdf(path, allow_objects)
-    with h5py.File(path, 'r') as f: yield f
+    "The file opened read-only with h5py (which never unpickles), after `check_hdf`'s checks on that same open file."
+    with _open_checked(path, allow_objects) as f: yield f
 
 # %% ../nbs/10_hdf.ipynb #e277d8f6
 TABLE_FORMAT = 'tame-table/1'
@@ -108,12 +181,25 @@ def _kind(s: pd.Series) -> str:
     raise TypeError(f"column {s.name!r}: dtype {s.dtype} cannot be stored (numbers, booleans, text and times only)")
 
 # %% ../nbs/10_hdf.ipynb #f94f4b53
+def _hdf_image(fill) -> bytes:
+    "The bytes of an HDF5 file that `fill(h5py.File)` builds in memory: HDF5 itself never writes to disk (a full disk inside h5py's close can crash the process)."
+    with h5py.File(f'tame-{uuid.uuid4().hex}.h5', 'w', driver='core', backing_store=False, block_size=1 << 22) as f:
+        fill(f); f.flush()
+        return f.id.get_file_image()
+
+def _column_values(s: pd.Series, kind: str) -> np.ndarray:
+    "A column as stored: text as UTF-8 (names that are not UTF-8 kept byte for byte), times as int64 ns."
+    if kind == 'str': return np.array([x.encode('utf-8', 'surrogateescape') for x in s.fillna('').astype(str)], dtype=h5py.string_dtype())
+    if kind.startswith('datetime'): return pd.to_datetime(s, utc=True).dt.tz_localize(None).to_numpy('datetime64[ns]').view(np.int64)
+    return s.to_numpy()
+
 def write_table(
     df: pd.DataFrame,               # the table; a non-default index is stored as a column
-    path: str | os.PathLike,        # HDF5 file, written atomically (another key in it is kept)
+    path: str | os.PathLike,        # HDF5 file, written atomically (another key in it is kept, after `check_hdf`)
     key: str,                       # group name in the file
     meta: dict | None = None,       # JSON-serialisable metadata, returned by `read_table` in `attrs['tame']`
     compression: str | None = 'lzf',  # h5py compression of the columns
+    what: str = '',                 # what the file holds, for the message when the disk is full (default: the table's key)
 ) -> Path:                          # the file
     "Write a DataFrame to HDF5 in tame's columnar layout (h5py, no pickles), atomically."
     path, cols = Path(path), [str(c) for c in df.columns]
@@ -124,31 +210,48 @@ def write_table(
     spec = [(c, _kind(df[c])) for c in cols if c not in feat]
     header = dict(format=TABLE_FORMAT, n=len(df), columns=cols, kinds=dict(spec), index=index,
                   feat=None if not block else [block[0], block[1], str(df[cols[block[0]]].dtype)], meta=meta or {})
-    text = json.dumps(header)
-    with atomic_write(path, mode=None) as t:
-        if path.exists():
-            with h5py.File(path, 'r') as old, h5py.File(t, 'w') as new:
-                for k in old:
-                    if k != key: old.copy(old[k], new, k)
-        with h5py.File(t, 'a') as f:
-            g = f.create_group(key)
-            g.attrs['tame'] = text
-            for c, kind in spec:
-                if kind == 'str': v = np.array(df[c].fillna('').astype(str).tolist(), dtype=h5py.string_dtype())
-                elif kind.startswith('datetime'): v = pd.to_datetime(df[c], utc=True).dt.tz_localize(None).to_numpy('datetime64[ns]').view(np.int64)
-                else: v = df[c].to_numpy()
-                g.create_dataset(f'c{cols.index(c)}', data=v, compression=compression if len(df) else None)
-            if block:
-                g.create_dataset('feat', data=df[cols[block[0]:block[0] + block[1]]].to_numpy(), compression=compression if len(df) else None)
+    text, comp = json.dumps(header), compression if len(df) else None
+    def fill(f, old):
+        for k in (old or []):
+            if k != key: old.copy(old[k], f, k)
+        g = f.create_group(key)
+        g.attrs['tame'] = text
+        for c, kind in spec: g.create_dataset(f'c{cols.index(c)}', data=_column_values(df[c], kind), compression=comp)
+        if block: g.create_dataset('feat', data=df[cols[block[0]:block[0] + block[1]]].to_numpy(), compression=comp)
+    if path.exists():                                         # its other keys are kept: copied from the checked file
+        with open_hdf(path) as old: image = _hdf_image(lambda f: fill(f, old))
+    else: image = _hdf_image(lambda f: fill(f, None))
+    with atomic_write(path, 'wb', what=what or f'table {key!r}') as out:
+        for i in range(0, len(image), 1 << 24): out.write(image[i:i + (1 << 24)])
     return path
 
 # %% ../nbs/10_hdf.ipynb #caa13cf6
+def _header_problem(h, g, key: str) -> str | None:
+    "Why a table's header and its datasets disagree (None when they agree); reads no data."
+    n, cols, kinds = h.get('n'), h.get('columns'), h.get('kinds')
+    if not (isinstance(n, int) and n >= 0 and isinstance(cols, list) and all(isinstance(c, str) for c in cols) and isinstance(kinds, dict)):
+        return f"node /{key}: header lacks n, columns or kinds"
+    if len(set(cols)) != len(cols): return f"node /{key}: column(s) {sorted({c for c in cols if cols.count(c) > 1})} named twice in the header"
+    for i, c in enumerate(cols):
+        if c not in kinds: continue
+        d, kind, where = g.get(f'c{i}'), kinds[c], f"node /{key}/c{i} (column {c!r})"
+        if not isinstance(d, h5py.Dataset) or d.shape[:1] != (n,): return f"{where}: missing or not {n} rows"
+        if d.ndim != 1: return f"{where}: a {d.ndim}-D array, a column is 1-D"
+        text = h5py.check_string_dtype(d.dtype) is not None
+        ok = text if kind == 'str' else (not text and d.dtype == np.int64) if kind.startswith('datetime') else (not text and str(d.dtype) == kind)
+        if not ok: return f"{where}: holds {'text' if text else d.dtype} but the header says {kind}"
+    if h.get('feat'):
+        d = g.get('feat')
+        if not isinstance(d, h5py.Dataset) or d.shape != (n, h['feat'][1]): return f"node /{key}/feat: missing or not ({n}, {h['feat'][1]})"
+        if d.dtype.kind not in 'biuf': return f"node /{key}/feat: holds {d.dtype}, features are numbers"
+    return None
+
 def read_table_header(
     f: h5py.File,                # an open file (from `open_hdf`)
     key: str,                    # group name
     path: str | os.PathLike,     # the file's name, for messages
 ) -> dict:                       # format, n, columns, kinds, index, feat, meta
-    "The JSON header of a table written by `write_table`, checked."
+    "The JSON header of a table written by `write_table`, checked against the datasets (shapes, types)."
     if key not in f: raise DataFormatError(f"no table {key!r} (keys: {sorted(f)})", path)
     g = f[key]
     raw = g.attrs.get('tame')
@@ -158,16 +261,31 @@ def read_table_header(
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataFormatError(f"node /{key}: header is not JSON ({e})", path) from None
     if not isinstance(h, dict) or h.get('format') != TABLE_FORMAT:
         raise DataFormatError(f"node /{key}: not a {TABLE_FORMAT} header", path)
-    n = h.get('n')
-    for i, c in enumerate(h.get('columns', [])):
-        if c in h.get('kinds', {}):
-            d = g.get(f'c{i}')
-            if d is None or d.shape[:1] != (n,): raise DataFormatError(f"node /{key}/c{i} (column {c!r}): missing or not {n} rows", path)
-    if h.get('feat') and (g.get('feat') is None or g['feat'].shape != (n, h['feat'][1])):
-        raise DataFormatError(f"node /{key}/feat: missing or not ({n}, {h['feat'][1]})", path)
+    if why := _header_problem(h, g, key): raise DataFormatError(why + '; not loaded', path)
     return h
 
 # %% ../nbs/10_hdf.ipynb #e8f62540
+_TEXT_ROWS = 65536                                  # text values read at a time (the memory bound is checked after each)
+
+def _read_text(d: h5py.Dataset, sel, node: str, path) -> list[str]:
+    "A text column's values (rows `sel`), read in blocks; refused once they pass max(free_bytes, max_ratio x file size)."
+    size = os.path.getsize(path)
+    budget = max(HDF_LIMITS['free_bytes'], HDF_LIMITS['max_ratio'] * size)
+    if isinstance(sel, slice):
+        r = range(*sel.indices(d.shape[0]))
+        blocks = (d[q.start:q.stop:q.step] if len(q) else [] for q in (r[i:i + _TEXT_ROWS] for i in range(0, len(r), _TEXT_ROWS)))
+    else:
+        pos = np.asarray(sel)
+        blocks = (d[pos[i:i + _TEXT_ROWS]] for i in range(0, len(pos), _TEXT_ROWS))
+    out, used = [], 0
+    for vals in blocks:
+        used += sum(len(x) for x in vals) + _TEXT_COST * len(vals)
+        if used > budget: raise DataFormatError(f"node {node}: more than {budget:,} bytes of text in a file of {size:,} bytes "
+                                                f"(tame.hdf.HDF_LIMITS['max_ratio']); not loaded", path)
+        out += [x.decode('utf-8', 'surrogateescape') if isinstance(x, bytes) else str(x) for x in vals]
+    return out
+
+# %% ../nbs/10_hdf.ipynb #ace0c400
 def read_table(
     path: str | os.PathLike,       # HDF5 file written by `write_table`
     key: str | None = None,        # group name (None: the only one in the file)
@@ -189,10 +307,10 @@ def read_table(
         out, feat = {}, None
         for c in want:
             if c in h['kinds']:
-                v = g[f'c{cols.index(c)}'][sel]
-                kind = h['kinds'][c]
-                if kind == 'str': v = pd.Series([x.decode('utf-8') if isinstance(x, bytes) else str(x) for x in v], dtype='str')
-                elif kind.startswith('datetime'): v = pd.Series(pd.to_datetime(np.asarray(v, np.int64), utc=True)).astype('datetime64[ns, UTC]')
+                node, kind = f'c{cols.index(c)}', h['kinds'][c]
+                if kind == 'str': v = pd.Series(_read_text(g[node], sel, f'/{key}/{node}', path), dtype='str')
+                elif kind.startswith('datetime'): v = pd.Series(pd.to_datetime(np.asarray(g[node][sel], np.int64), utc=True)).astype('datetime64[ns, UTC]')
+                else: v = g[node][sel]
                 out[c] = v
             else:
                 if feat is None: feat = g['feat'][sel, :]
@@ -206,9 +324,12 @@ def read_column(
     path: str | os.PathLike,   # HDF5 file written by `write_table`
     key: str,                  # group name
     column: str,               # one non-feature column
-) -> np.ndarray:               # its values as stored (times: int64 ns since 1970 UTC)
+) -> np.ndarray:               # its values as stored (times: int64 ns since 1970 UTC; text: bytes)
     "One column's raw values, e.g. the times to find a range of rows with `np.searchsorted`."
     with open_hdf(path) as f:
         h = read_table_header(f, key, path)
         if column not in h['kinds']: raise DataFormatError(f"table {key!r} has no column {column!r}", path)
-        return f[key][f"c{h['columns'].index(column)}"][...]
+        node = f"c{h['columns'].index(column)}"
+        if h['kinds'][column] == 'str':
+            return np.array([x.encode('utf-8', 'surrogateescape') for x in _read_text(f[key][node], slice(None), f'/{key}/{node}', path)], dtype=object)
+        return f[key][node][...]

@@ -8,37 +8,36 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
+
 import socket
 import threading
 import time
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
 import pandas as pd
 
-from fastcore.basics import patch
-
-from .backbones import DEFAULT_BACKBONE, get_backbone
+from .backbones import get_backbone
 from .classify import AsimClassifier, class_probabilities
-from .core import classifier_file, data_dir, deprecated_names, get_logger, lock_file, tame_version, utc_times
-from .config import DEFAULT_ENGINE_SETTINGS, EngineConfig, FieldOfView
+from .camera import CAMERAS, Camera, as_cameras, get_camera
+from .core import classifier_file, data_dir, deprecated_names, get_logger, in_cli_terms, lock_file, real_folder, remove_tree, tame_version, utc_times
+from .config import EngineConfig, FieldOfView, settings_differences
 from .engine import FeatureExtractor, engine_settings
 from .featurefiles import read_features
 from .imageprep import ImagePipeline
 from .hdf import open_hdf, read_table_header
 from .parallel import parallel_map, wait_futures
 from .groundfiles import read_iaga2002, read_image_txt, read_pangaea_ceilometer
-from .sources import ASIM_FILE_RE, index_archive
+from .sources import ASIM_FILE_RE, image_index, index_archive
 from .store import month_file, read_records, write_month, write_records
 
 # %% auto #0
 __all__ = ['SETTINGS_KEYS', 'AsimJob', 'SettingsMismatch', 'file_sha256', 'index_sha256', 'asim_settings', 'partition_files',
            'process_partition', 'assemble_month', 'loaded_engines', 'run_asim_partitions', 'PreProcessor',
-           'read_table_file']
+           'read_table_file', 'month_coverage']
 
 # %% ../nbs/50_preprocess.ipynb #8b5fb96b
 _log = get_logger('preprocess')
@@ -48,34 +47,24 @@ __getattr__ = deprecated_names(__name__, {'THEMIS_CDF_RE': 'tame.sources.THEMIS_
 @dataclass(frozen=True)
 class AsimJob:
     "What a process needs to run partitions (picklable: it travels to Dask workers)."
-    data_path: str                       # output root (must be visible to every worker)
-    backbone: str = DEFAULT_BACKBONE
-    layer: str = 'logits'
-    batch_size: int = 64
-    fov_radius_frac: float = 0.5
-    num_workers: int | None = None       # DataLoader processes inside the engine (None: its default; none on Dask workers)
-    classifier: str | None = None        # classifier file; None: no class probabilities
-    device: str | None = None            # None: CUDA if present, else CPU
-    classifier_sha256: str | None = None # SHA-256 of the classifier file (None: computed from the file when needed)
-    engine: str = 'torch'                # feature engine: 'torch' or 'openvino' (see `tame.engine.engine_settings`)
-    precision: str = 'fp32'              # 'fp32', 'bf16' or 'int8' (the last two: openvino)
-    calibration: tuple | None = None     # int8: raw frames to calibrate on, never frames of the run (see `PreProcessor`)
-    fov_center_frac: tuple | None = None # field-of-view circle centre (x, y) as fractions of the frame; None: its centre
+    data_path: str                                         # output root (must be visible to every worker)
+    engine: EngineConfig = field(default_factory=EngineConfig)   # how features are computed (int8: its calibration frames, never the run's)
+    fov: FieldOfView = field(default_factory=FieldOfView)  # where the sky is in the frames
+    classifier: str | None = None                          # classifier file; None: no class probabilities
+    classifier_sha256: str | None = None                   # SHA-256 of the classifier file (None: computed from the file when needed)
 
 _STATE: dict = {}                        # per process: (engine, classifier) by job settings
 _LOADS = [0]                             # networks loaded by this process
 
 def _worker_state(job: AsimJob):
     "The engine, classifier and lock of this process for `job` (loaded once, kept for the next tasks)."
-    key = (job.backbone, job.layer, job.batch_size, job.num_workers, job.classifier, job.classifier_sha256, job.device,
-           job.engine, job.precision, job.calibration)
+    key = (job.engine, job.classifier, job.classifier_sha256)
     if key not in _STATE:
         if len(_STATE) >= 2:
             for e, _, _ in _STATE.values(): e.close()           # their loader processes
             _STATE.clear()
-        eng = FeatureExtractor(EngineConfig(backbone=job.backbone, layer=job.layer, device=job.device, batch_size=job.batch_size, num_workers=job.num_workers,
-                                            engine=job.engine, precision=job.precision, calibration=job.calibration))
-        clf = AsimClassifier(model_file=job.classifier, backbone=job.backbone) if job.classifier else None
+        eng = FeatureExtractor(job.engine)
+        clf = AsimClassifier(model_file=job.classifier) if job.classifier else None
         if clf is not None:                  # the classifier must fit this layer's size: checked before any image is read
             clf.check_feature_size(eng.n_features())
         _STATE[key] = (eng, clf, threading.Lock()); _LOADS[0] += 1
@@ -102,30 +91,20 @@ def index_sha256(
     "A hash of which images (file id and time) a partition or month holds."
     t = pd.DatetimeIndex(utc_times(rows['time'])).asi8 if len(rows) else []
     pairs = sorted(zip(rows['file'].astype(str), (int(x) for x in t)))
-    return hashlib.sha256('\n'.join(f'{f}\t{x}' for f, x in pairs).encode()).hexdigest()
+    return hashlib.sha256('\n'.join(f'{f}\t{x}' for f, x in pairs).encode('utf-8', 'surrogateescape')).hexdigest()   # names that are not UTF-8: their bytes
 
 def asim_settings(
     job: AsimJob,   # the run's settings
 ) -> dict:          # backbone, layer, pretrained, preprocessing, classifier_sha256, tame_version
     "What a partition made with `job` depends on, as the feature engine reports it (no network is loaded)."
-    spec = get_backbone(job.backbone)
-    pre = ImagePipeline(spec, 'raw', fov=FieldOfView(job.fov_radius_frac, job.fov_center_frac)).config()
+    spec = get_backbone(job.engine.backbone)
+    pre = ImagePipeline(spec, 'raw', fov=job.fov).config()
     sha = job.classifier_sha256 or (file_sha256(job.classifier) if job.classifier else None)
-    eng = _engine_id(EngineConfig(engine=job.engine, precision=job.precision, calibration=job.calibration))
-    return json.loads(json.dumps(dict(backbone=spec.name, layer=job.layer, pretrained=True, preprocessing=pre,
+    eng = _engine_id(job.engine)
+    return json.loads(json.dumps(dict(backbone=spec.name, layer=job.engine.layer, pretrained=True, preprocessing=pre,
                                       classifier_sha256=sha, tame_version=tame_version(), engine=eng)))
 
 # %% ../nbs/50_preprocess.ipynb #d6eeb2a1
-def _differences(
-    old: dict,                   # settings recorded in a file
-    new: dict,                   # this run's settings
-    keys=SETTINGS_KEYS,          # which to compare
-) -> list[str]:                  # 'layer: logits (file) vs pooled (now)', ... (empty: they match)
-    "The settings that differ, for a message."
-    get = lambda d, k: d.get(k, DEFAULT_ENGINE_SETTINGS) if k == 'engine' else d.get(k)     # files from before engines were recorded
-    same = lambda k: json.dumps(get(old, k), sort_keys=True) == json.dumps(get(new, k), sort_keys=True)
-    return [f'{k}: {get(old, k)!r} (file) vs {get(new, k)!r} (now)' for k in keys if not same(k)]
-
 def _file_meta(path: Path, key: str) -> dict:
     "The settings stored with a table (only its header is read)."
     with open_hdf(path) as f: return read_table_header(f, key, path).get('meta') or {}
@@ -168,7 +147,7 @@ def process_partition(
     meta = _partition_meta(asim_settings(job), rows)
     if out.exists():
         old = _file_meta(out, 'asim')
-        diff = _differences(old, meta, SETTINGS_KEYS + ('tame_version',))
+        diff = settings_differences(old, meta, SETTINGS_KEYS + ('tame_version',))
         if diff: raise SettingsMismatch(f"{out}: made with other settings ({'; '.join(diff)}); run with the same settings, "
                                         f"or PreProcessor.proc_asim(overwrite=True) to redo month {month}")
         if old.get('index_sha256') == meta['index_sha256']: return dict(info, skipped=True)
@@ -176,23 +155,31 @@ def process_partition(
     mf = month_file(job.data_path, 'asim', month)
     if mf.exists():                                          # the month file holds this partition, same settings and images
         mm = _file_meta(mf, 'asim')
-        if not _differences(mm, meta) and mm.get('partitions', {}).get(f'{loc}_{int(wavelength)}') == meta['index_sha256']:
+        if not settings_differences(mm, meta, SETTINGS_KEYS) and mm.get('partitions', {}).get(f'{loc}_{int(wavelength)}') == meta['index_sha256']:
             return dict(info, skipped=True)
+    base = Path(job.data_path) / 'asim'
+    real_folder(out.parent, base); real_folder(work.parent, base); real_folder(work.with_name(work.name + '.parts'), base, create=False)
     engine, clf, lock = _worker_state(job)
-    if work.exists() and not set(rows.file) <= set(read_features(work).index):
+    ids = [_image_id(f) for f in rows.file]                 # names that are not UTF-8: escaped for the engine, kept in the month file
+    if work.exists() and not set(ids) <= set(read_features(work).index):
         work.unlink()                                        # a finished work file of other images (the index changed)
     with lock:                           # one extraction at a time per process (a worker with several threads shares the network)
-        feats = engine.extract(rows.path, ids=rows.file, kind='raw', out=work, progress=progress,
-                               fov=FieldOfView(job.fov_radius_frac, job.fov_center_frac))
+        feats = engine.extract(rows.path, ids=ids, kind='raw', out=work, progress=progress, fov=job.fov)
     got = feats.attrs.get('tame') or {}
     meta = json.loads(json.dumps(dict(meta, **{k: got.get(k, meta[k]) for k in ('backbone', 'layer', 'pretrained', 'preprocessing', 'engine')})))
     rec = rows[['time', 'loc', 'wavelength_A', 'file']].reset_index(drop=True)
-    f = feats.loc[rec.file].reset_index(drop=True)
+    f = feats.loc[ids].reset_index(drop=True)
     ok = (f.status == 'ok').to_numpy()
     write_records(pd.concat([rec, f.drop(columns='status'), class_probabilities(clf, f), f[['status']]], axis=1), out, 'asim', meta)
     work.unlink(missing_ok=True)
     return dict(info, skipped=False, seconds=time.time() - t0, bad=int((~ok).sum()), model_loads=_LOADS[0], device=str(engine.device),
                 loader_pids=engine.loader_pids())                # the engine's loader processes, kept across partitions
+
+# %% ../nbs/50_preprocess.ipynb #2c01eb21
+def _image_id(name: str) -> str:
+    "An image id the feature engine can write (its work files are UTF-8): a name that is not UTF-8 with its bytes escaped."
+    try: name.encode('utf-8'); return name
+    except UnicodeEncodeError: return os.fsencode(name).decode('utf-8', 'backslashreplace')
 
 def _rmdir_if_empty(d: Path):
     "Remove a folder if it is empty."
@@ -210,12 +197,12 @@ def assemble_month(
     "Join a month's partitions into its month file (atomically) after checking them, then remove them; idempotent."
     base, out = Path(job.data_path) / 'asim', month_file(job.data_path, 'asim', month)
     old = _file_meta(out, 'asim') if out.exists() else None
-    if old is None or (meta is not None and (_differences(old, meta) or old.get('index_sha256') != meta['index_sha256'])):
+    if old is None or (meta is not None and (settings_differences(old, meta, SETTINGS_KEYS) or old.get('index_sha256') != meta['index_sha256'])):
         parts, metas = [], {}
         for loc, w in sorted(keys):
             name, p = f'{loc}_{int(w)}', partition_files(job.data_path, month, loc, w)[0]
             if p.exists(): df = read_records(p, 'asim'); metas[name] = df.attrs['tame']
-            elif old is not None and meta is not None and not _differences(old, meta) and \
+            elif old is not None and meta is not None and not settings_differences(old, meta, SETTINGS_KEYS) and \
                     old.get('partitions', {}).get(name) == meta['partitions'].get(name):       # unchanged: from the month file
                 df = read_records(out, 'asim'); df = df[(df['loc'] == loc) & (df.wavelength_A == int(w))]
                 metas[name] = dict(old, n=len(df), index_sha256=old['partitions'][name])
@@ -223,7 +210,7 @@ def assemble_month(
             parts.append(df.reset_index(drop=True))
         ref = meta or next(iter(metas.values()), {})
         for name, m in metas.items():
-            diff = _differences(m, ref)
+            diff = settings_differences(m, ref, SETTINGS_KEYS)
             if diff: raise SettingsMismatch(f"{month}: partition {name} made with other settings ({'; '.join(diff)}); "
                                             f"PreProcessor.proc_asim(overwrite=True) redoes the month")
             if meta is not None and m.get('index_sha256') != meta['partitions'].get(name):
@@ -235,7 +222,7 @@ def assemble_month(
                         index_sha256=index_sha256(pd.concat(parts, ignore_index=True)))
         write_month(pd.concat(parts, ignore_index=True), job.data_path, 'asim', month, meta)
     for d in ('.parts', '.work'):
-        shutil.rmtree(base / d / month, ignore_errors=True); _rmdir_if_empty(base / d)
+        remove_tree(base / d / month, base); _rmdir_if_empty(base / d)        # never through a link
     return str(out)
 
 def _check_month(month: str, parts: list[pd.DataFrame], metas: dict, meta: dict | None):
@@ -284,28 +271,28 @@ class PreProcessor:
                  magn_path=None,                 # magnetometer files (*.min, *.sec, *.txt): a directory or list of files
                  torch_path=None,                # classifier directory (None: <data dir>/torch); no classifier file there: no probabilities
                  data_path=None,                 # output root (default <data dir>/processed)
-                 backbone: str = DEFAULT_BACKBONE,   # feature backbone; a classifier must have been fitted on it
-                 layer: str = 'logits',          # feature layer: 'logits' or 'pooled'
-                 batch_size: int = 64,           # images per batch of the feature engine
-                 file_pattern: str = ASIM_FILE_RE,   # regex or template for image file names (see `index_archive`)
+                 *,
+                 engine: EngineConfig | str | None = None,   # how features are computed (network, layer, batch size, runtime, ...)
+                 file_pattern: str = ASIM_FILE_RE,   # regex or template for image file names (see `tame.sources.index_archive`)
                  index=None,                     # an index CSV (file, time, station, wavelength) instead of names; then no asim_path
-                 fov_radius_frac: float = 0.5,   # field-of-view circle radius / min(H, W): outside it, pixels are masked (scaling, stats)
-                 fov_center_frac: tuple | None = None,   # the circle's centre (x, y) as fractions of width and height; None: the frame's centre
-                 num_workers: int | None = None, # loader processes of the engine (None: its default)
-                 device: str | None = None,      # None: CUDA if present (on each worker), else CPU
-                 engine: str = 'torch',          # feature engine: 'torch' (exact) or 'openvino' (`pip install "tame-aurora[fast]"`)
-                 precision: str = 'fp32',        # 'fp32'; 'bf16' or 'int8' with engine='openvino'
-                 calibration=None):              # int8: raw frames of the same imagers outside this run (directory, glob or list)
+                 fov: FieldOfView | None = None, # where the sky is in the frames (None: the camera's, else the inscribed circle)
+                 camera: Camera | str | None = None,    # your camera (or a code of tame.camera.CAMERAS): names, station and one filter, field of view
+                 declination_deg: float | None = None,  # IAGA-2002 E, H, Z files without DECBAS: their declination, ° east (None: the camera's)
+                 timezone: str | None = None,    # index CSV: the zone of times written without one (None: such times are refused)
+                 **legacy):                      # tame 0.2's backbone=, layer=, batch_size=, num_workers=, device=, precision=,
+                                                 # calibration=, fov_radius_frac=, fov_center_frac= (FutureWarning; batch_size= is TAME's)
         self.asim_path, self.ceil_path, self.magn_path = asim_path, ceil_path, magn_path
         self.torch_path = torch_path
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
-        self.backbone, self.layer, self.batch_size = backbone, layer, batch_size
-        self.file_pattern, self.fov, self.num_workers, self.device = file_pattern, fov_radius_frac, num_workers, device
-        FieldOfView(fov_radius_frac, fov_center_frac)                       # checked before anything is written
-        self.fov_center = FieldOfView(fov_radius_frac, fov_center_frac).center_frac   # the frame's centre is recorded as no centre
+        self.camera = get_camera(camera) if isinstance(camera, str) else camera
+        self.fov = FieldOfView.coerce(fov, legacy, default=self.camera.fov if self.camera else None, where='PreProcessor')   # checked before anything is written
+        self.declination_deg = declination_deg if declination_deg is not None or self.camera is None else self.camera.declination_deg
+        self.timezone = timezone
+        self.config = EngineConfig.coerce(engine, legacy, where='PreProcessor', quiet=('batch_size',))
+        if legacy: raise TypeError(f"PreProcessor() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
+        self.file_pattern = file_pattern
         if index is not None and asim_path is not None: raise ValueError('give asim_path or index (a CSV of the images), not both')
         self.index = index
-        self.engine, self.precision, self.calibration = engine, precision, calibration
         self.report = {}
 
     def _job(self) -> AsimJob:
@@ -313,26 +300,58 @@ class PreProcessor:
         p = classifier_file(self.torch_path)
         if not p.exists():
             _log.warning(f'no classifier at {p}: month files get features and statistics, no class probabilities'); p = None
-        else: AsimClassifier(model_file=p, backbone=self.backbone)          # refuse a mismatched classifier before any work
-        cal = None
-        if self.precision == 'int8' and self.calibration is not None:
-            cal = tuple(index_archive(self.calibration, self.file_pattern)['path'])
-            if not cal: raise FileNotFoundError(f'no calibration frames found in {self.calibration}')
-        EngineConfig(engine=self.engine, precision=self.precision, calibration=cal)   # refuse bad engine settings before any work (reads nothing)
-        return AsimJob(str(self.data_path), self.backbone, self.layer, self.batch_size, self.fov, self.num_workers,
-                       None if p is None else str(p), self.device, None if p is None else file_sha256(p),
-                       self.engine, self.precision, cal, self.fov_center)
+        else:                                          # refuse a classifier fitted on other features before any work
+            meta = AsimClassifier(model_file=p).meta
+            if (meta['backbone'], meta['layer']) != (get_backbone(self.config.backbone).name, self.config.layer):
+                raise ValueError(f"{p} was fitted on {meta['backbone']} {meta['layer']!r} features, but this run computes "
+                                 f"{self.config.backbone} {self.config.layer!r}: give engine=EngineConfig(backbone=..., layer=...) "
+                                 "to match it, or another torch_path")
+        config = self.config
+        if config.precision == 'int8':                 # the calibration frames, found once (a folder: its frames)
+            cal = tuple(index_archive(config.calibration, self.file_pattern)['path']) if isinstance(config.calibration, str) else config.calibration
+            if not cal: raise FileNotFoundError(f'no calibration frames found in {config.calibration}')
+            config = config.replace(calibration=cal)
+        return AsimJob(str(self.data_path), config, self.fov, None if p is None else str(p), None if p is None else file_sha256(p))
+
+    def proc_asim(self,
+                  files=None,                        # directory, glob or list (None: everything under asim_path)
+                  months: list[str] | None = None,   # only these YYYYMM (None: all)
+                  progress: bool = True,             # show progress bars
+                  client=None,                       # a dask.distributed Client: partitions run as tasks on its workers
+                  overwrite: bool = False,           # redo months made (or half made) with other settings, instead of refusing them
+                  batch_size: int | None = None,     # images per batch of the network (TAME's proc_asim(batch_size=64)); None: the engine's
+                 ) -> list[Path]:                    # the month files of every month found (done before or now)
+        "Features, statistics and class probabilities of every image, one file per month; resumable, one writer per month."
+        if batch_size is not None: self.config = self.config.replace(batch_size=batch_size)   # results depend on it only to float32 rounding
+        idx = _asim_index(self, files, months)
+        return _run_asim(self, idx, self._job(), progress, client, overwrite)   # settings checked before anything (even a lock) is written
+
+    def proc_magn(self,
+                  files=None,                        # a directory or list of files (None: magn_path)
+                  progress: bool = True,             # show a progress bar
+                  client=None,                       # a dask.distributed Client to read the files on (None: here)
+                 ) -> list[Path]:                    # the month files written
+        "Magnetometer files (IAGA-2002 *.min/*.sec, IMAGE *.txt) to monthly files of X_nT, Y_nT, Z_nT, dH_nT."
+        return _proc_table(self, 'magn', files, progress, client)
+
+    def proc_ceil(self,
+                  files=None,                        # a directory or list of files (None: ceil_path)
+                  progress: bool = True,             # show a progress bar
+                  client=None,                       # a dask.distributed Client to read the files on (None: here)
+                 ) -> list[Path]:                    # the month files written
+        "PANGAEA ceilometer files (*.tab) to monthly files of cloud base height and cloud state."
+        return _proc_table(self, 'ceil', files, progress, client)
 
 # %% ../nbs/50_preprocess.ipynb #59510199
 _engine_id = lru_cache(maxsize=8)(engine_settings)        # a calibration set is hashed once per process
 
 def _check_calibration(
-    job: AsimJob,          # the run's settings (job.calibration: the int8 calibration frames)
+    job: AsimJob,          # the run's settings (job.engine.calibration: the int8 calibration frames)
     idx: pd.DataFrame,     # the run's index (path column)
 ):
     "Refuse a run whose images include any of its int8 calibration frames."
-    if not job.calibration: return
-    cal = {os.path.abspath(c) for c in job.calibration}
+    if not job.engine.calibration: return
+    cal = {os.path.abspath(c) for c in job.engine.calibration}
     both = [p for p in idx['path'] if os.path.abspath(p) in cal]
     if both: raise ValueError(f'{len(both)} images of this run are int8 calibration frames, e.g. {both[0]}; '
                               'calibrate on frames outside the run (e.g. another month in a folder of its own)')
@@ -347,13 +366,13 @@ def _plan_month(
 ) -> dict:                 # month, action ('done', 'skipped', 're-processed', 'conflict'), reason
     "What to do with one month, decided under its lock; removes what a redo or a finished month no longer needs."
     base, out = Path(job.data_path) / 'asim', month_file(job.data_path, 'asim', month)
-    clear = lambda: [(shutil.rmtree(base / d / month, ignore_errors=True), _rmdir_if_empty(base / d)) for d in ('.parts', '.work')]
+    clear = lambda: [(remove_tree(base / d / month, base), _rmdir_if_empty(base / d)) for d in ('.parts', '.work')]
     if out.exists():
         old = _file_meta(out, 'asim')
         if 'index_sha256' not in old and not overwrite:    # e.g. converted from TAME: never replaced unasked
             return dict(month=month, action='skipped', reason='kept: it records no settings (not made by proc_asim); overwrite=True redoes it')
         if 'index_sha256' not in old: clear(); return dict(month=month, action='re-processed', reason='overwrite=True (no settings recorded)')
-        diff = _differences(old, meta)
+        diff = settings_differences(old, meta, SETTINGS_KEYS)
         if diff and not overwrite: return dict(month=month, action='conflict', reason='; '.join(diff))
         if diff: clear(); return dict(month=month, action='re-processed', reason=f"overwrite=True, settings differ ({'; '.join(diff)})")
         if old['index_sha256'] == meta['index_sha256']:
@@ -367,96 +386,91 @@ def _plan_month(
     found = [(p, _file_meta(p, 'asim'), SETTINGS_KEYS + ('tame_version',)) for p in sorted((base / '.parts' / month).glob('*.hdf'))]
     found += [(p.parent, json.loads(p.read_text()), SETTINGS_KEYS[:4] + ('engine',)) for p in sorted((base / '.work' / month).glob('*.parts/meta.json'))]
     found += [(p, _file_meta(p, 'features'), SETTINGS_KEYS[:4] + ('engine',)) for p in sorted((base / '.work' / month).glob('*.h5'))]
-    diff = sorted({d for p, m, keys in found for d in _differences(m, meta, keys)})
+    diff = sorted({d for p, m, keys in found for d in settings_differences(m, meta, keys)})
     if diff and not overwrite: return dict(month=month, action='conflict', reason=f'unfinished run with other settings: {"; ".join(diff)}')
     if diff: clear(); return dict(month=month, action='done', reason=f"overwrite=True: unfinished run with other settings removed ({'; '.join(diff)})")
     return dict(month=month, action='done', reason=f'resumed ({len(found)} partitions or work files kept)' if found else 'new')
 
 # %% ../nbs/50_preprocess.ipynb #d9260020
-@patch
-def proc_asim(
-    self: PreProcessor,
-    files=None,                        # directory, glob or list (None: everything under asim_path)
-    months: list[str] | None = None,   # only these YYYYMM (None: all)
-    progress: bool = True,             # show progress bars
-    client=None,                       # a dask.distributed Client: partitions run as tasks on its workers
-    overwrite: bool = False,           # redo months made (or half made) with other settings, instead of refusing them
-) -> list[Path]:                       # the month files of every month found (done before or now)
-    "Features, statistics and class probabilities of every image, one file per month; resumable, one writer per month."
-    from tqdm.auto import tqdm
-    src = files if files is not None else self.asim_path
-    if src is None and self.index is None: raise ValueError('give asim_path (or index=) to PreProcessor, or files= to proc_asim')
-    if src is None: idx, src = index_archive(None, index=self.index), self.index
-    else: idx = index_archive(src, self.file_pattern, root=self.asim_path if self.asim_path and Path(self.asim_path).is_dir() else None)
-    self.report['unparsed'] = idx.attrs['unparsed']
+def _asim_index(
+    pp: PreProcessor,                  # the run's PreProcessor (its report gets 'unparsed')
+    files,                             # as `PreProcessor.proc_asim`
+    months: list[str] | None,          # only these YYYYMM (None: all)
+) -> pd.DataFrame:                     # `index_archive` rows and a month column
+    "The images of a run, refusing a run that found none (saying why)."
+    src = files if files is not None else pp.asim_path
+    if src is None and pp.index is None: raise ValueError('give asim_path (or index=) to PreProcessor, or files= to proc_asim')
+    if src is None: idx, src = image_index(index=pp.index, timezone=pp.timezone), pp.index
+    else: idx = image_index(src, file_pattern=None if pp.file_pattern == ASIM_FILE_RE else pp.file_pattern, camera=pp.camera,
+                            root=pp.asim_path if pp.asim_path and Path(pp.asim_path).is_dir() else None)
+    pp.report['unparsed'] = idx.attrs['unparsed']
     if idx.empty and idx.attrs['unparsed']:
-        raise FileNotFoundError(f"no image name in {src} gives time, station and wavelength: {len(idx.attrs['unparsed'])} files not "
-                                f"indexed, e.g. {idx.attrs['unparsed'][0][0]}; give file_pattern= (CLI --file-pattern TEMPLATE) or index= (--index CSV)")
+        say = f"no file in {src} gives time, station and wavelength: {len(idx.attrs['unparsed'])} files not indexed, e.g. {idx.attrs['unparsed'][0][0]}; give "
+        raise in_cli_terms(FileNotFoundError(say + 'file_pattern=, camera= or index= (a CSV)'), say + '--file-pattern TEMPLATE, --camera CODE|FILE or --index CSV')
     if idx.empty: raise FileNotFoundError(f'no all-sky images found in {src}')
     idx['month'] = idx.time.dt.strftime('%Y%m')
-    if months is not None: idx = idx[idx.month.isin(months)]
-    all_months, base = sorted(idx.month.unique()), self.data_path / 'asim'
-    job, tasks = self._job(), []                            # settings checked before anything (even a lock) is written
-    with ExitStack() as locks:                              # held by this process until every month is written
-        for m in all_months: locks.enter_context(lock_file(base / 'locks' / f'{m}.lock', f'month {m} of {base}'))
-        for m in all_months:
-            for stale in base.glob(f'.{m}.hdf.*.part'): stale.unlink(missing_ok=True)    # left by a killed writer of this month
-        _check_calibration(job, idx)
-        settings = asim_settings(job)
-        metas = {m: _month_meta(settings, g) for m, g in idx.groupby('month')}
-        plan = [_plan_month(job, m, g, metas[m], overwrite) for m, g in idx.groupby('month')]
-        self.report['months'] = plan
-        bad = [p for p in plan if p['action'] == 'conflict']
-        if bad: raise SettingsMismatch(f"{len(bad)} months were made with other settings than this run's: "
-                                       + '; '.join(f"{p['month']}: {p['reason']}" for p in bad)
-                                       + '. Run with the same settings, or proc_asim(overwrite=True) (CLI --overwrite) to redo these months')
-        for p in plan:
-            if p['action'] != 'done': _log.warning(f"{month_file(self.data_path, 'asim', p['month'])} {p['action']}: {p['reason']}")
-        todo = {m: g for m, g in idx.groupby('month') if next(p for p in plan if p['month'] == m)['action'] != 'skipped'}
-        if client is not None and todo:
-            tasks = run_asim_partitions(client, job, todo, progress, metas)
-        else:
-            for month, g in tqdm(todo.items(), desc='months', disable=not progress or not todo):
-                parts = [process_partition(job, month, loc, w, rows, progress) for (loc, w), rows in g.groupby(['loc', 'wavelength_A'])]
-                assemble_month(job, month, [(t['loc'], t['wavelength_A']) for t in parts], meta=metas[month])
-                tasks += parts
-    self.report['tasks'] = tasks
+    return idx if months is None else idx[idx.month.isin(months)]
+
+def _run_asim(pp: PreProcessor, idx: pd.DataFrame, job: AsimJob, progress: bool, client, overwrite: bool) -> list[Path]:
+    "`PreProcessor.proc_asim` once its images are indexed and its settings checked: lock, plan, run, assemble every month."
+    from tqdm.auto import tqdm
+    all_months, base, tasks = sorted(idx.month.unique()), pp.data_path / 'asim', []
+    for d in ('locks', '.parts', '.work'): real_folder(base / d, base, create=False)   # a link tame did not make: refused
+    real_folder(base / 'locks', base)
+    try:
+        with ExitStack() as locks:                              # held by this process until every month is written
+            for m in all_months: locks.enter_context(lock_file(base / 'locks' / f'{m}.lock', f'month {m} of {base}'))
+            for m in all_months:
+                for stale in base.glob(f'.{m}.hdf.*.part'): stale.unlink(missing_ok=True)    # left by a killed writer of this month
+            _check_calibration(job, idx)
+            settings = asim_settings(job)
+            metas = {m: _month_meta(settings, g) for m, g in idx.groupby('month')}
+            plan = pp.report['months'] = [_plan_month(job, m, g, metas[m], overwrite) for m, g in idx.groupby('month')]
+            bad = [p for p in plan if p['action'] == 'conflict']
+            say = f"{len(bad)} months were made with other settings than this run's: " + '; '.join(f"{p['month']}: {p['reason']}" for p in bad)
+            if bad: raise in_cli_terms(SettingsMismatch(say + '. Run with the same settings, or proc_asim(overwrite=True) to redo these months'),
+                                       say + '. Run with the same settings, or give --overwrite to redo these months')
+            for p in plan:
+                if p['action'] != 'done': _log.warning(f"{month_file(pp.data_path, 'asim', p['month'])} {p['action']}: {p['reason']}")
+            todo = {m: g for m, g in idx.groupby('month') if next(p for p in plan if p['month'] == m)['action'] != 'skipped'}
+            if client is not None and todo: tasks = run_asim_partitions(client, job, todo, progress, metas)
+            else:
+                for month, g in tqdm(todo.items(), desc='months', disable=not progress or not todo):
+                    parts = [process_partition(job, month, loc, w, rows, progress) for (loc, w), rows in g.groupby(['loc', 'wavelength_A'])]
+                    assemble_month(job, month, [(t['loc'], t['wavelength_A']) for t in parts], meta=metas[month])
+                    tasks += parts
+    finally: _rmdir_if_empty(base / 'locks')                  # the lock files went with the locks; the folder too when no one else has one
+    pp.report['tasks'] = tasks
     for t in tasks:
         if t.get('bad'): _log.warning(f"{t['month']} {t['loc']} {t['wavelength_A']}: {t['bad']} of {t['n']} images unreadable (see status)")
-    return [month_file(self.data_path, 'asim', m) for m in all_months]
+    return [month_file(pp.data_path, 'asim', m) for m in all_months]
 
 # %% ../nbs/50_preprocess.ipynb #89dc8de6
-@patch
-def _proc_table(self: PreProcessor, kind: str, files, readers: dict, progress: bool, client=None) -> list[Path]:
-    "Read every file of a table data type (on `client` if given) and write its months."
-    src = files if files is not None else getattr(self, f'{kind}_path')
+_READERS = {'magn': {'.min': read_iaga2002, '.sec': read_iaga2002, '.txt': read_image_txt}, 'ceil': {'.tab': read_pangaea_ceilometer}}
+
+def _proc_table(pp: PreProcessor, kind: str, files, progress: bool, client=None) -> list[Path]:
+    "`PreProcessor.proc_magn` and `proc_ceil`: read every file of a table data type (on `client` if given) and write its months."
+    src, readers = files if files is not None else getattr(pp, f'{kind}_path'), _READERS[kind]
     if src is None: raise ValueError(f'give {kind}_path to PreProcessor, or files= to proc_{kind}')
     paths = sorted(Path(src).rglob('*')) if isinstance(src, (str, os.PathLike)) and Path(src).is_dir() else [Path(p) for p in src]
     found = [(next((r for suf, r in readers.items() if p.name.lower().endswith(suf)), None), p) for p in paths]
+    if kind == 'magn' and pp.declination_deg is not None:     # E, H, Z files without DECBAS: rotated with the declination given
+        found = [(partial(r, declination_deg=pp.declination_deg) if r is read_iaga2002 else r, p) for r, p in found]
     jobs = [(r, p) for r, p in found if r is not None]
     results = parallel_map(read_table_file, jobs, client=client, desc=f'tame-read-{kind}', progress=progress)
     frames = [df for df, _ in results if df is not None]
     failed = [(str(p), err) for (_, p), (df, err) in zip(jobs, results) if df is None]
     for p, err in failed: _log.warning(f'{p}: not read ({err})')
-    self.report[f'{kind}_failed'] = failed
+    pp.report[f'{kind}_failed'] = failed
     if not frames: raise FileNotFoundError(f'no readable {kind} files in {src} (failed: {failed[:3]})')
     df = pd.concat(frames, ignore_index=True).drop_duplicates(['time', 'loc'], keep='last')
     groups, meta = list(df.groupby(df.time.dt.strftime('%Y%m'))), dict(kind=kind, files=len(frames), tame_version=tame_version())
-    with ExitStack() as locks:                              # one writer per (kind, month)
-        for m, _ in groups: locks.enter_context(lock_file(self.data_path / kind / 'locks' / f'{m}.lock', f'{kind} month {m} of {self.data_path}'))
-        return [write_month(d.reset_index(drop=True), self.data_path, kind, m, meta) for m, d in groups]
-
-def _table_method(kind: str, readers: dict, doc: str):
-    "`PreProcessor.proc_<kind>(files=None, progress=True, client=None)`: files (a directory or a list; None: the `<kind>_path` given), a progress bar, and a Dask client to read the files on (None: here)."
-    def proc(self, files=None, progress: bool = True, client=None) -> list[Path]: return self._proc_table(kind, files, readers, progress, client)
-    proc.__name__, proc.__qualname__ = f'proc_{kind}', f'PreProcessor.proc_{kind}'
-    proc.__doc__ = doc + ' `files`: a directory or list (None: the path given to PreProcessor); `client`: read them on its Dask workers.'
-    return proc
-
-PreProcessor.proc_magn = _table_method('magn', {'.min': read_iaga2002, '.sec': read_iaga2002, '.txt': read_image_txt},
-                                       'Magnetometer files (IAGA-2002 *.min/*.sec, IMAGE *.txt) to monthly files of X_nT, Y_nT, Z_nT, dH_nT.')
-PreProcessor.proc_ceil = _table_method('ceil', {'.tab': read_pangaea_ceilometer},
-                                       'PANGAEA ceilometer files (*.tab) to monthly files of cloud base height and cloud state.')
+    locks_dir = real_folder(pp.data_path / kind / 'locks', pp.data_path / kind)           # refused when it is a link
+    try:
+        with ExitStack() as locks:                          # one writer per (kind, month)
+            for m, _ in groups: locks.enter_context(lock_file(locks_dir / f'{m}.lock', f'{kind} month {m} of {pp.data_path}'))
+            return [write_month(d.reset_index(drop=True), pp.data_path, kind, m, meta) for m, d in groups]
+    finally: _rmdir_if_empty(locks_dir)
 
 # %% ../nbs/50_preprocess.ipynb #9195cec5
 def read_table_file(
@@ -466,3 +480,29 @@ def read_table_file(
     "One magnetometer or ceilometer file through its reader: (records, None), or (None, why) when it cannot be read."
     try: return reader(path), None
     except Exception as e: return None, str(e)         # a wholly unreadable file stops nothing else
+
+# %% ../nbs/50_preprocess.ipynb #43b4a407
+def _station_counts(data_path: Path, kind: str) -> dict:
+    "(month, station) -> number of records in the month files of one data type."
+    out = {}
+    for f in sorted((Path(data_path) / kind).glob('[0-9]' * 6 + '.hdf')):
+        for loc, n in read_records(f, kind, columns=['loc'])['loc'].astype(str).value_counts().items(): out[(f.stem, loc)] = int(n)
+    return out
+
+def month_coverage(
+    data_path,                  # PreProcessor's data_path (the monthly files)
+    cameras=None,               # tame.camera.Camera objects (one, a list or a dict), added to tame.camera.CAMERAS
+    pairs: dict | None = None,  # camera station -> its magnetometer's station, e.g. {'PKR': 'CMO'} (over the camera's magn)
+) -> pd.DataFrame:              # month, station, images, magn, magn_records, ceil, ceil_records (0: none)
+    "Per camera and month: its images, and the records of its magnetometer and ceilometer partners in the monthly files."
+    cams = {**CAMERAS, **as_cameras(cameras)} if cameras is not None else dict(CAMERAS)
+    have = {k: _station_counts(data_path, k) for k in ('asim', 'magn', 'ceil')}
+    rows = []
+    for (month, loc), n in sorted(have['asim'].items()):
+        cam = get_camera(loc, cams)
+        row = dict(month=month, station=loc, images=n)
+        for kind, code in (('magn', (pairs or {}).get(loc) or cam.partner('magn')), ('ceil', cam.partner('ceil'))):
+            code = next((c for c in (code, loc) if have[kind].get((month, c))), code)    # the partner, else the camera's own code
+            row.update({kind: code, f'{kind}_records': have[kind].get((month, code), 0)})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=['month', 'station', 'images', 'magn', 'magn_records', 'ceil', 'ceil_records'])

@@ -9,13 +9,14 @@ import io
 import os
 import pickle
 import re
+import uuid
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
 
-from .core import STATS, TAME_STATS, DataFormatError, get_logger, rename_old_columns, utc_times
+from .core import STATS, TAME_STATS, DataFormatError, atomic_write, get_logger, rename_old_columns, utc_times
 from .hdf import open_hdf
 from .groundfiles import CBH_CLEAR_M, add_perturbation
 
@@ -30,24 +31,56 @@ FILE_COLUMNS = ('FILENAME', 'FILE', 'FNAME', 'filename', 'file', 'fname', 'IMG',
 MONTH_RE = re.compile(r'(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])')
 
 # %% ../nbs/16_tame2022.ipynb #0984cbd0
-_ARRAY_GLOBALS = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-                  ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')}
+_RECONSTRUCT = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct')}
 _TEXT_BLOCKS = r'^/(asim|ceil|magn)/block\d+_values$'   # where TAME's files hold pickled text columns
 
+class _NdarrayName:
+    "What `numpy.ndarray` means inside a text column's pickle: only a name for `_reconstruct` (calling it builds nothing)."
+
+class _Checked(np.ndarray):
+    "An array being unpickled: its state is measured against the pickle's size before numpy fills it."
+    def __setstate__(self, state):
+        shape, dt = (state[1], state[2]) if len(state) == 5 else (state[0], state[1])
+        _limit(shape, dt, self._pickle_bytes)
+        super().__setstate__(state)
+
+def _limit(shape, dt, pickle_bytes: int):
+    "Refuse an array of more than 16 bytes per byte of the pickle that declares it (plus 4 kB)."
+    n = int(np.prod([int(x) for x in shape], dtype=object)) * np.dtype(dt).itemsize
+    if n > 16 * pickle_bytes + 4096: raise pickle.UnpicklingError(f"it declares an array of {n:,} bytes in a pickle of {pickle_bytes:,} bytes")
+
+# %% ../nbs/16_tame2022.ipynb #58a926df
 class _ArrayUnpickler(pickle.Unpickler):
-    "Builds numpy arrays and plain values only; any other global (a function, a class) is refused."
+    "Builds numpy arrays of strings only, of at most 16 bytes per byte of pickle; any other global (a function, a class) is refused."
+    def __init__(self, raw: bytes): super().__init__(io.BytesIO(raw)); self.pickle_bytes = len(raw)
     def find_class(self, module, name):
-        "Only the globals that build numpy arrays of strings."
-        if (module, name) in _ARRAY_GLOBALS: return super().find_class(module, name)
+        "Only the globals that build numpy arrays of strings, each checked."
+        if (module, name) in _RECONSTRUCT: return self._reconstruct
+        if (module, name) == ('numpy', 'ndarray'): return _NdarrayName
+        if (module, name) == ('numpy', 'dtype'): return np.dtype
+        if (module, name) == ('_codecs', 'encode'): return self._encode
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+    def _reconstruct(self, subtype, shape, dtype):
+        if subtype is not _NdarrayName: raise pickle.UnpicklingError(f"refusing to build a {subtype!r}")
+        _limit(shape, dtype, self.pickle_bytes)
+        a = np.ndarray.__new__(_Checked, shape, dtype)
+        a._pickle_bytes = self.pickle_bytes
+        return a
+    def _encode(self, obj, encoding='utf-8', errors='strict'):
+        if encoding not in ('latin1', 'latin-1') or not isinstance(obj, str): raise pickle.UnpicklingError(f"refusing _codecs.encode(..., {encoding!r})")
+        return obj.encode(encoding, errors)
 
 def _text_block(raw: np.ndarray, path, key: str, block: str) -> np.ndarray:
-    "A pandas text block: a pickled object array of strings, through the numpy-only unpickler."
-    try: a = _ArrayUnpickler(io.BytesIO(np.asarray(raw).tobytes())).load()
+    "A pandas text block: a pickled object array of strings, through the numpy-only unpickler, bounded by the pickle's size."
+    raw = np.asarray(raw).tobytes()
+    try: a = _ArrayUnpickler(raw).load()
     except Exception as e: raise DataFormatError(f"node /{key}/{block}_values: not a plain text column ({e}); not loaded", path) from None
     ok = isinstance(a, np.ndarray) and a.dtype == object and all(v is None or isinstance(v, (str, bytes, float)) for v in a.ravel())
     if not ok: raise DataFormatError(f"node /{key}/{block}_values: expected an array of strings, found {type(a).__name__}", path)
-    return a
+    text = sum(len(v) for v in a.ravel() if isinstance(v, (str, bytes)))
+    if text > 4 * len(raw) + 4096:                                # one string referred to over and over
+        raise DataFormatError(f"node /{key}/{block}_values: {text:,} characters of text from a pickle of {len(raw):,} bytes; not loaded", path)
+    return a.view(np.ndarray)
 
 def _text(v) -> str:
     "An HDF5 string attribute or value as str."
@@ -80,6 +113,7 @@ def read_fixed_frame(
         kind = _text(g.attrs.get('pandas_type', b''))
         if kind != 'frame': raise DataFormatError(f"key {key!r} is a pandas {kind or 'non-pandas'} object, not a fixed-format frame", path)
         if 'axis0' not in g: raise DataFormatError(f"node /{key}/axis0 (the column names) is missing", path)
+        if not isinstance(g['axis0'], h5py.Dataset) or g['axis0'].ndim != 1: raise DataFormatError(f"node /{key}/axis0 (the column names) is not a list of names", path)
         order = [_text(v) for v in g['axis0'][...]]
         want = order if columns is None else list(columns)
         missing = [c for c in want if c not in order]
@@ -90,8 +124,9 @@ def read_fixed_frame(
         for b in range(nblocks):
             items, node = _block(g, key, b, path)
             if not set(items) & set(want): continue
-            vals = _text_block(node[0], path, key, f'block{b}') if node.dtype == object else node[...]
-            vals = np.asarray(vals)
+            if node.dtype == object and node.shape != (1,): raise DataFormatError(f"node /{key}/block{b}_values: {node.shape} pickles, pandas writes one", path)
+            vals = np.asarray(_text_block(node[0], path, key, f'block{b}') if node.dtype == object else node[...])
+            if vals.ndim not in (1, 2): raise DataFormatError(f"node /{key}/block{b}_values: a {vals.ndim}-D array, pandas writes 1-D or 2-D blocks", path)
             if vals.ndim == 1: vals = vals[:, None]
             elif not node.attrs.get('transposed', 0): vals = vals.T
             if vals.shape[1] != len(items): raise DataFormatError(f"node /{key}/block{b}_values: {vals.shape[1]} columns for {len(items)} names", path)
@@ -119,6 +154,16 @@ def _file_column(raw: pd.DataFrame, path) -> str:
     if len(text) == 1: return text[0]
     raise DataFormatError(f"key 'asim': cannot tell the image file name column (looked for {list(FILE_COLUMNS)}; text columns: {text})", path)
 
+def _check_names(rest: list[str], made: list[str], path):
+    "Refuse columns that would arrive twice: TAME's and tame's name of one statistic, or a column tame makes itself (time, loc, ...)."
+    both = [(t, n) for t, n in zip(TAME_STATS, STATS) if t in rest and n in rest]
+    if both: raise DataFormatError(f"key 'asim' holds both {both[0][0]!r} and {both[0][1]!r} (TAME's and tame's name of one statistic); "
+                                   f"which one to read is unclear: remove one", path)
+    clash = [c for c in rest if dict(zip(TAME_STATS, STATS)).get(c, c) in made]
+    if clash: raise DataFormatError(f"key 'asim' has column(s) {clash}, which tame makes itself from DD, SS, LOC, WVL and the file "
+                                    f"name; remove or rename them", path)
+
+# %% ../nbs/16_tame2022.ipynb #447dd4e6
 def read_legacy_month(
     path: str | os.PathLike,  # a TAME monthly file YYYYMM.hdf
     kind: str,                # 'asim', 'ceil' or 'magn'
@@ -130,6 +175,8 @@ def read_legacy_month(
     need = ['DD', 'SS', 'LOC'] + {'asim': ['WVL'], 'ceil': ['CBH'], 'magn': ['X', 'Y', 'Z']}[kind]
     missing = [c for c in need if c not in raw.columns]
     if missing: raise DataFormatError(f"key {kind!r} lacks column(s) {missing} of TAME's layout (has {list(raw.columns)[:8]}...)", path)
+    text = [c for c in need if c != 'LOC' and raw[c].dtype.kind not in 'biuf']
+    if text: raise DataFormatError(f"key {kind!r}: column(s) {text} hold {raw[text[0]].dtype}, not numbers", path)
     dd, ss = raw['DD'].to_numpy(np.int64), raw['SS'].to_numpy(np.int64)
     first = pd.Timestamp(f'{month[:4]}-{month[4:]}-01', tz='UTC')
     ndays = first.days_in_month
@@ -144,6 +191,7 @@ def read_legacy_month(
         out['wavelength_A'] = raw['WVL'].to_numpy(np.int64)
         out['file'] = raw[fcol].astype('str')
         rest = [c for c in raw.columns if c not in ('DD', 'SS', 'LOC', 'WVL', fcol)]    # features, statistics: values unchanged
+        _check_names(rest, list(out.columns), path)
         out = pd.concat([out, raw[rest].rename(columns=dict(zip(TAME_STATS, STATS)))], axis=1)
     elif kind == 'ceil':
         cbh = raw['CBH'].to_numpy(np.float64)
@@ -161,26 +209,39 @@ def _day_second(t: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({'DD': t.dt.day.astype(np.int8).to_numpy(),
                          'SS': (t.dt.hour * 3600 + t.dt.minute * 60 + t.dt.second).astype(np.int32).to_numpy()})
 
+def _tame_frame(kind: str, d: pd.DataFrame, month: str) -> pd.DataFrame:
+    "Records of one data type in TAME's columns and dtypes (only those of `month`)."
+    if kind not in LEGACY_KEYS: raise ValueError(f"data type must be one of {LEGACY_KEYS}, got {kind!r}")
+    d = rename_old_columns(d)   # records with tame 0.1's names too
+    d = d[d.time.dt.strftime('%Y%m') == month].reset_index(drop=True)
+    leg = _day_second(d.time)
+    leg['LOC'] = d['loc'].to_numpy()
+    if kind == 'asim':
+        leg['WVL'] = d.wavelength_A.astype(np.int16).to_numpy(); leg['FILENAME'] = d.file.to_numpy()
+        st = d[[s for s in STATS if s in d]].rename(columns=dict(zip(STATS, TAME_STATS))).reset_index(drop=True)
+        leg = pd.concat([leg, d.filter(regex='^feat_').reset_index(drop=True), st], axis=1)
+    elif kind == 'ceil': leg['CBH'] = d.cbh_m.clip(upper=CBH_CLEAR_M).fillna(-1).round().astype(np.int16).to_numpy()   # inf (clear) -> 32767
+    else: leg[['X', 'Y', 'Z']] = d[['X_nT', 'Y_nT', 'Z_nT']].to_numpy()
+    return leg
+
+# %% ../nbs/16_tame2022.ipynb #8e361cde
 def write_tame_month(
     folder: str | os.PathLike,          # where YYYYMM.hdf goes (created)
     month: str,                         # 'YYYYMM': only the records of this month are written
     records: dict[str, pd.DataFrame],   # data type ('asim', 'ceil', 'magn') -> records in tame's layout
 ) -> Path:                              # the monthly file
-    "Write one TAME monthly file from records in tame's layout, with TAME's own column names and dtypes."
+    "Write one TAME monthly file from records in tame's layout, with TAME's own column names and dtypes; other keys already in it are kept."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     path = folder / f'{month}.hdf'
-    for kind, d in records.items():
-        if kind not in LEGACY_KEYS: raise ValueError(f"data type must be one of {LEGACY_KEYS}, got {kind!r}")
-        d = rename_old_columns(d)   # records with tame 0.1's names too
-        d = d[d.time.dt.strftime('%Y%m') == month].reset_index(drop=True)
-        leg = _day_second(d.time)
-        leg['LOC'] = d['loc'].to_numpy()
-        if kind == 'asim':
-            leg['WVL'] = d.wavelength_A.astype(np.int16).to_numpy(); leg['FILENAME'] = d.file.to_numpy()
-            st = d[[s for s in STATS if s in d]].rename(columns=dict(zip(STATS, TAME_STATS))).reset_index(drop=True)
-            leg = pd.concat([leg, d.filter(regex='^feat_').reset_index(drop=True), st], axis=1)
-        elif kind == 'ceil': leg['CBH'] = d.cbh_m.clip(upper=CBH_CLEAR_M).fillna(-1).round().astype(np.int16).to_numpy()   # inf (clear) -> 32767
-        else: leg[['X', 'Y', 'Z']] = d[['X_nT', 'Y_nT', 'Z_nT']].to_numpy()
-        leg = leg.astype({c: object for c in ('LOC', 'FILENAME') if c in leg})   # the pandas versions TAME used stored text as object
-        leg.to_hdf(path, key=kind, format='fixed', mode='a')
+    frames = {kind: _tame_frame(kind, d, month) for kind, d in records.items()}
+    if path.exists():                 # keys already there: read through tame's checked reader, never opened by PyTables
+        with open_hdf(path, _TEXT_BLOCKS) as f: other = sorted(set(f) - set(LEGACY_KEYS))
+        if other: raise DataFormatError(f"holds {other}, which are not TAME's keys; tame adds to TAME's monthly files only: move it away", path)
+        for kind in sorted(legacy_keys(path) - set(frames)): frames[kind] = read_fixed_frame(path, kind)
+    with pd.HDFStore(f'tame-{uuid.uuid4().hex}.h5', 'w', driver='H5FD_CORE', driver_core_backing_store=0) as store:   # in memory
+        for kind in sorted(frames):
+            leg = frames[kind]
+            store.put(kind, leg.astype({c: object for c in leg if leg[c].dtype.kind not in 'biuf'}), format='fixed', track_times=False)   # TAME's pandas: text as object
+        store.flush(); image = store._handle.get_file_image()
+    with atomic_write(path, 'wb', what=f"TAME's month {month}") as out: out.write(image)
     return path
