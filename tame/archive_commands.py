@@ -83,8 +83,8 @@ def _engine_args(p):
                    help='images per batch of the network (results depend on it only to float32 rounding)')
 
 # %% ../nbs/91_archive_commands.ipynb #4f459aaf
-def _cameras(args) -> tuple[dict, object]:
-    "(the cameras of --camera files and codes by station, the one chosen or None): a file alone chooses its only camera."
+def _cameras(args, one: bool = True) -> tuple[dict, object]:
+    "(the cameras of --camera files and codes by station, the one chosen or None): a file alone chooses its only camera; `one`: a choice is needed."
     from tame.camera import get_camera
     from tame.sources import read_cameras
     table, chosen = {}, None
@@ -98,7 +98,7 @@ def _cameras(args) -> tuple[dict, object]:
             except KeyError: raise ValueError(f"--camera {v}: not a camera file, nor a station of tame's table or of the files given; "
                                               f"known: {', '.join(sorted(known))}") from None
             table[chosen.station] = chosen
-    if args.camera and chosen is None and len(table) > 1:
+    if one and args.camera and chosen is None and len(table) > 1:
         raise ValueError(f"--camera {args.camera[-1]} holds {len(table)} cameras ({', '.join(table)}): choose one, "
                          f"e.g. --camera {args.camera[-1]} --camera {next(iter(table))}")
     if getattr(args, 'wavelength', None) is not None and chosen is not None: chosen = chosen.replace(wavelengths_A=(args.wavelength,))
@@ -289,42 +289,54 @@ def _convert_tame_options(p):
 
 # %% ../nbs/91_archive_commands.ipynb #a7a4f2da
 def run_figures(
-        args,  # parsed `tame figures` options: data_path, torch_path, out, asim_path, locations, start, end, benchmark_csv, style, skymap
+        args,  # parsed `tame figures` options: data_path, start, end, locations, camera, wavelength, pair, skymap, asim_path, style, out, ...
        ) -> int:
-    "TAME's figures and tame's from processed data (PNG and PDF) with an index.md; checks every station first."
-    from tame.analysis import DataAnalyzer, write_figures
-    from tame.figures import read_themis_skymap
+    "Every figure the data allow (PNG and PDF) with an index.md (`DataAnalyzer.write_figures`); those they do not allow, listed with why."
+    from tame.analysis import DataAnalyzer
+    from tame.camera import get_camera
+    from tame.disturbance import disturbance_scores
+    from tame.imagefiles import read_skymap
+    table, cam = _cameras(args, one=False)             # a camera file of several cameras: all of them
+    if args.skymap:                      # one camera's sky map: the one chosen, or the one station drawn
+        code = cam.station if cam is not None else args.locations[0] if len(args.locations or []) == 1 else None
+        if code is None: raise ValueError("--skymap is one camera's: give --camera CODE|FILE, or one station with --locations CODE")
+        table[code] = (cam or get_camera(code, {**CAMERAS, **table})).replace(skymap=read_skymap(args.skymap))
     out = Path(args.out)
-    skymap = read_themis_skymap(args.skymap) if args.skymap else None
-    da = DataAnalyzer(args.data_path, args.torch_path, out, asim_path=args.asim_path)
-    locations = args.locations or da.provider.locations('asim')
-    for loc in locations:        # the disturbance model needs >= 2 nights: fail here, before any figure is written
-        try: t, _ = da.compare_disturbance(args.start, args.end, loc)
-        except ValueError as e:
-            raise ValueError(f'{loc}: {e}; nothing written (the disturbance figure holds nights out: give a --start/--end '
-                             f'spanning at least 2 nights of images and magnetometer data)' if 'nights' in str(e) else
-                             f'{loc}: {e}; nothing written') from None
-        for setup, r in t.iterrows():
-            _say(f'{loc}: {setup}: held-out R² {r.r2_model:.2f} on {r.test_rows} rows (brightness only {r.r2_brightness:.2f}, '
-                 f'persistence {r.r2_persistence:.2f}){"  WORSE THAN A BASELINE" if min(r.skill_vs_brightness, r.skill_vs_persistence) < 0 else ""}')
-    files = write_figures(args.data_path, out, args.start, args.end, locations, args.torch_path, args.asim_path, args.benchmark_csv,
-                          style=args.style, skymap=skymap)
+    da = DataAnalyzer(args.data_path, args.torch_path, out, args.asim_path, list(table.values()) or None, pairs=dict(args.pair),
+                      wavelength=args.wavelength, synthetic=args.synthetic)
+    files = da.write_figures(args.start, args.end, args.locations, args.benchmark_csv, style=args.style)
+    setups = {'tame': 'tame (dH, nights held out)', 'tame2022': "TAME's set-up (X - mean, 70 % block)"}
+    for (loc, recipe), m in sorted((k, v) for k, v in da.models.items() if isinstance(k, tuple)):
+        r = disturbance_scores(m)
+        _say(f"{loc}: {setups[recipe]}: held-out R² {r['r2_model']:.2f} on {r['test_rows']} rows (brightness only {r['r2_brightness']:.2f}, "
+             f"persistence {r['r2_persistence']:.2f}){'  WORSE THAN A BASELINE' if min(r['skill_vs_brightness'], r['skill_vs_persistence']) < 0 else ''}")
     _say(f'{len(files)} files ({args.style} style, PNG and PDF) written to {out.resolve()}; list: {out.resolve() / "index.md"}')
+    if files.skipped:
+        _say(f'{len(files.skipped)} figures not made (the data do not allow them; also listed in index.md):')
+        for k in files.skipped: _say(f"  {k['station']} {k['figure']}: {k['reason']}")
     return 0
 
-@command('figures', "TAME's figures and tame's from processed data (PNG and PDF, with an index.md)",
+# %% ../nbs/91_archive_commands.ipynb #8c89a375
+@command('figures', "every figure the data allow, from processed data (PNG and PDF, with an index.md); the others listed with why",
          ["tame figures processed --start 2010-11-25 --end '2010-11-28 08:00' --locations NYA LYR --asim-path archive/asim",
-          "tame figures processed --start 2010-11-25 --end 2010-11-29 --style paper --out paper_figures"], run_figures)
+          "tame figures processed --start 2010-11-25 --end 2010-11-29 --style paper --out paper_figures",
+          "tame figures processed --start 2011-01-06 --end 2011-01-07 --camera GAKO --skymap themis_skymap_gako_20110305-+_vXX.sav --wavelength 0",
+          "tame figures processed --start 2015-10-07 --end 2015-10-08 --camera my_cameras.toml --camera PKR --pair PKR=CMO"], run_figures)
 def _figures_options(p):
     p.add_argument('data_path', help='processed data (the --data-path of `tame preprocess`)')
-    p.add_argument('--start', required=True, help='first time, UTC (at least 2 nights to --end)')
+    p.add_argument('--start', required=True, help='first time, UTC (the disturbance model needs at least 2 nights to --end)')
     p.add_argument('--end', required=True, help='last time, UTC, inclusive')
-    p.add_argument('--locations', nargs='+', default=None, metavar='CODE', help='station codes (default: every imager station in the files)')
+    p.add_argument('--locations', nargs='+', default=None, metavar='CODE', help='camera station codes (default: every imager station in the files)')
+    _camera_args(p, "the wavelength drawn, in Å (5577 for 557.7 nm, 6300, 4278; 0 = white light, e.g. THEMIS) (default: per station, "
+                    "the one with most images)")
+    _pair_args(p)
+    p.add_argument('--skymap', default=None, metavar='FILE', help="a sky map for the camera (THEMIS .sav, or Poker Flat's azimuth and "
+                   "elevation FITS pair, either of the two): keograms along the true meridian (default: the camera's, else north assumed up "
+                   "and an equidistant lens, said on the keogram's axis)")
+    p.add_argument('--asim-path', default=None, help='raw images, for brightness keograms and galleries (default: none; those are listed as not made)')
     p.add_argument('--style', choices=['default', 'paper'], default='default',
                    help="'paper': one width (7 in), 8 pt text, 300 dpi, for a manuscript; both write PNG and PDF")
-    p.add_argument('--skymap', default=None, metavar='SAV', help="the imager's THEMIS sky-map file, for keograms in geographic "
-                   "directions (default: north assumed up and an equidistant lens, said on the keogram's axis)")
-    p.add_argument('--asim-path', default=None, help='raw images, for brightness keograms (default: keograms of class only)')
+    p.add_argument('--synthetic', action='store_true', help='the data are made up (tame.synth): every figure is stamped SYNTHETIC')
     p.add_argument('--torch-path', default=None, help='classifier folder, recorded with the figures (default: ~/.tame/torch)')
     p.add_argument('--benchmark-csv', default=None, help='a `tame benchmark` table, for its figure (default: none)')
     p.add_argument('--out', default='tame_out/figures', help='output directory')

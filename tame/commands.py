@@ -89,7 +89,7 @@ def _genuine_check(clf) -> tuple[int, int]:
          f'{aurora} of {len(g)} called aurora, {right} of {len(g)} with the right 6-class label (chance: {len(g) / 6:.1f})')
     return aurora, right
 
-def _demo_archive(args, out, arch, fig_dir, bars):
+def _demo_archive(args, out, arch, fig_dir, bars, rows):
     "The second half of `tame demo`: the archive to monthly files, classified, then the analysis figures."
     from tame.analysis import DataAnalyzer
     from tame.disturbance import disturbance_scores
@@ -109,9 +109,9 @@ def _demo_archive(args, out, arch, fig_dir, bars):
     _say('    most frequent confusions (true -> predicted: frames): ' + ', '.join(
         f'{CLASSES[a]} -> {CLASSES[b] if b >= 0 else "unread"}: {k}' for (a, b), k in
         green[green.class6 != green.true_class6].groupby(['true_class6', 'class6']).size().sort_values(ascending=False).head(4).items()))
-    da = DataAnalyzer(out / 'processed', out / 'torch', fig_dir, asim_path=arch['asim'])
+    da = DataAnalyzer(out / 'processed', out / 'torch', fig_dir, asim_path=arch['asim'], synthetic=True)   # every figure stamped SYNTHETIC
+    files = da.write_figures(args.start, args.end, list(args.locations), index=rows)
     for loc in args.locations:
-        da.make_figures(args.start, args.end, loc)
         if loc in da.rocs:
             roc, c = da.rocs[loc], da.rocs[loc].counts
             _say(f'  {loc}: cloud filter against the ceilometer (cloud base below 2 km as truth): ROC AUC {roc.auc:.2f} on '
@@ -123,7 +123,8 @@ def _demo_archive(args, out, arch, fig_dir, bars):
             worse = [b for b in ('brightness', 'persistence') if r[f'skill_vs_{b}'] < 0]
             _say(f'  {loc}: magnetic disturbance ({what}): held-out R² {r["r2_model"]:.2f} on {r["test_rows"]} rows; brightness only '
                  f'{r["r2_brightness"]:.2f}, persistence {r["r2_persistence"]:.2f}' + (f'  WARNING: worse than {" and ".join(worse)}' if worse else ''))
-    _say(f'  figures (PNG and PDF): {fig_dir}')
+    _say(f'  figures (PNG and PDF, each stamped SYNTHETIC): {fig_dir}; list: {fig_dir / "index.md"}'
+         + (f'; {len(files.skipped)} not made, with the reason there' if files.skipped else ''))
 
 # %% ../nbs/90_commands.ipynb #ffbe4a57
 def run_demo(
@@ -137,6 +138,7 @@ def run_demo(
     from tame.featurefiles import feature_cache_file
     from tame.classify import AsimClassifier
     from tame.svm import plot_svm_summary, svm_hyper_parameters
+    from tame.figures import figure_style, save_figure
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     out, t0, bars = Path(args.out).resolve(), time.perf_counter(), _bars(args)
@@ -149,11 +151,14 @@ def run_demo(
     arch = make_asim_archive(out / 'archive', args.start, args.end, tuple(args.locations), cadence_s=args.cadence_s, seed=args.seed, progress=bars)
     _say(f'  synthetic nights: {len(arch["truth"])} raw images in {arch["asim"]}, magnetometer in {arch["magn"]}, ceilometer in {arch["ceil"]}')
     fig_dir = out / 'figures'
-    plot_synthetic_gallery(6, seed=args.seed, difficulty=args.difficulty, fname=fig_dir / 'gallery.png')
+    rows = []                                                      # the figures drawn here, for the index.md of all of them
+    with figure_style('default', rows, synthetic=True):
+        save_figure(plot_synthetic_gallery(6, seed=args.seed, difficulty=args.difficulty), fig_dir, 'gallery', f'tame.synth, seed {args.seed}')
     _say(f'  gallery of synthetic classes: {fig_dir / "gallery.png"}')
     bench = evaluate_networks(oath, [DEFAULT_BACKBONE, DEFAULT_BACKBONE + CONTROL_SUFFIX], cache_dir=out / 'features',
                               out_csv=out / 'tables' / 'network_benchmark.csv', progress=bars)
-    plot_accuracy_runtime(bench, fig_dir / 'accuracy_runtime.png'); plt.close('all')
+    with figure_style('default', rows, synthetic=True): save_figure(plot_accuracy_runtime(bench).figure, fig_dir, 'accuracy_runtime', 'tables/network_benchmark.csv')
+    plt.close('all')
     for _, r in bench.iterrows():
         _say(f"  {r.backbone}: 6-class accuracy {r.acc6_mean:.3f} (ridge on its features, whole synthetic nights held out; "
              f"{6 * args.n_per_class} synthetic images), {1000 * r.time_per_image_s:.1f} ms/image")
@@ -164,8 +169,9 @@ def run_demo(
     _genuine_check(clf)
     X, y, cv = clf.features
     fig = plot_svm_summary(clf.search, clf.fit_report, svm_hyper_parameters(X, y, cv[:1], 'rbf'))   # TAME's RBF map, on the first OATH split
-    fig.savefig(fig_dir / 'svm.png', dpi=130); fig.savefig(fig_dir / 'svm.pdf'); plt.close('all')
-    _demo_archive(args, out, arch, fig_dir, bars)
+    with figure_style('default', rows, synthetic=True): save_figure(fig, fig_dir, 'svm', 'the synthetic OATH-like set')
+    plt.close('all')
+    _demo_archive(args, out, arch, fig_dir, bars, rows)
     _say(f'done in {time.perf_counter() - t0:.0f} s; results in {out}')
     return 0
 
