@@ -194,8 +194,7 @@ def _csv_time(ts: str, timezone: str | None) -> pd.Timestamp:
     m = _ISO.fullmatch(ts)
     if not m: raise ValueError(f'time {ts!r} is not an ISO 8601 time with its zone (e.g. 2010-11-25T16:00:00Z)')
     if m[2] is None and timezone is None:
-        say = f"time {ts!r} has no zone: write it in UTC with Z (2010-11-25T16:00:00Z) or an offset (+01:00), or "
-        raise in_cli_terms(ValueError(say + 'pass timezone='), say + "give --timezone ZONE (e.g. 'Europe/Oslo')")
+        say = lambda how: f"time {ts!r} has no zone: write it in UTC with Z (2010-11-25T16:00:00Z) or an offset (+01:00), or {how}"; raise in_cli_terms(ValueError(say('pass timezone=')), say("give --timezone ZONE (e.g. 'Europe/Oslo')"))
     try:
         t = pd.Timestamp(m[1] + ('+00:00' if m[2] == 'Z' else m[2] or ''))
         return (t.tz_localize(timezone, ambiguous='raise', nonexistent='raise') if t.tzinfo is None else t).tz_convert('UTC')
@@ -336,10 +335,9 @@ def image_index(
     pattern = file_pattern or (cam.file_pattern if cam is not None else None)
     if pattern: file_name_regex(pattern)                           # a bad pattern is an error, not N unparsed files
     files, root = _source_files(source, root)
-    rows, unparsed, read_from = [], [], {'conflicts': []}
+    rows, unparsed, read_from, odd = [], [], {'conflicts': []}, []
     for p, frame in tqdm(files, desc='indexing', unit='file', disable=not progress):
-        if _shown(str(p)) != str(p):
-            unparsed.append((_shown(str(p)), 'the file name is not UTF-8 (the bytes shown as \\xNN): rename it to index it')); continue
+        if _shown(str(p)) != str(p): odd.append(_shown(str(p)))   # kept byte for byte (os.fsencode gives the bytes back)
         if not p.is_file(): unparsed.append((str(p), 'missing file')); continue
         try: r, bad = _file_rows(p, frame, _rel(p, root), pattern, cam, read_from)
         except (ValueError, OSError) as e: r, bad = [], [(str(p), str(e))]
@@ -348,6 +346,7 @@ def image_index(
     if conflicts: _log.warning(f"{len({c[0] for c in conflicts})} file(s): the name and the file disagree, the file's value is used, e.g. {conflicts[0][0]}: "
                                f"{conflicts[0][1]} {conflicts[0][2]!r} in the name, {conflicts[0][3]!r} in the file")
     if unparsed and not quiet: _log.warning(f'{len(unparsed)} of {len(files)} files not indexed, e.g. {unparsed[0][0]}: {unparsed[0][1]}')
+    if odd: _log.warning(f'{len(odd)} file name(s) are not UTF-8 (e.g. {odd[0]}, the bytes shown as \\xNN): indexed, their names kept byte for byte')
     idx = index_frame(rows, unparsed)
     idx.attrs['read_from'] = read_from
     return idx
