@@ -304,7 +304,8 @@ def run_figures(
     out = Path(args.out)
     da = DataAnalyzer(args.data_path, args.torch_path, out, args.asim_path, list(table.values()) or None, pairs=dict(args.pair),
                       wavelength=args.wavelength, synthetic=args.synthetic)
-    files = da.write_figures(args.start, args.end, args.locations, args.benchmark_csv, style=args.style)
+    locations = args.locations or ([cam.station] if cam is not None else None)     # the camera chosen, else every station in the files
+    files = da.write_figures(args.start, args.end, locations, args.benchmark_csv, style=args.style)
     setups = {'tame': 'tame (dH, nights held out)', 'tame2022': "TAME's set-up (X - mean, 70 % block)"}
     for (loc, recipe), m in sorted((k, v) for k, v in da.models.items() if isinstance(k, tuple)):
         r = disturbance_scores(m)
@@ -326,7 +327,7 @@ def _figures_options(p):
     p.add_argument('data_path', help='processed data (the --data-path of `tame preprocess`)')
     p.add_argument('--start', required=True, help='first time, UTC (the disturbance model needs at least 2 nights to --end)')
     p.add_argument('--end', required=True, help='last time, UTC, inclusive')
-    p.add_argument('--locations', nargs='+', default=None, metavar='CODE', help='camera station codes (default: every imager station in the files)')
+    p.add_argument('--locations', nargs='+', default=None, metavar='CODE', help='camera station codes (default: the --camera chosen, else every imager station in the files)')
     _camera_args(p, "the wavelength drawn, in Å (5577 for 557.7 nm, 6300, 4278; 0 = white light, e.g. THEMIS) (default: per station, "
                     "the one with most images)")
     _pair_args(p)
