@@ -2,7 +2,7 @@
 """The package's floors, read from its imports (ast only: nothing is imported).
 
 Fails when a module of `tame/` imports one on its own or a higher floor (so there can be no import circle),
-when a function imports from `tame` (only `cli.py` and the lazy top-level API in `__init__.py` may),
+when a function imports from `tame` (only the command line, `commands.py`, `archive_commands.py` and `cli.py`, and the lazy top-level API in `__init__.py` may),
 when a floor that reads files loads torch or scikit-learn, when `log` is exported, when a public
 definition has no docstring or a public parameter no docment, or when a notebook's export cell is over 60 lines.
 Usage: python .ci/check_layout.py [--report]
@@ -20,14 +20,14 @@ LAYERS = {
     'models':    ['backbones', 'imageprep', 'engine', 'features'],           # networks and the per-frame recipe
     'learning':  ['protocols', 'benchmark', 'svm', 'clffile', 'published', 'classify', 'train', 'classifier'],   # evaluation and classifiers
     'workflows': ['preprocess', 'convert', 'disturbance', 'clouds', 'figures', 'analysis', 'similar'],   # archives to months to figures
-    'cli':       ['cli'],
+    'cli':       ['commands', 'archive_commands', 'cli'],                    # what each command does; the parser, main and its errors
 }
 FLOORS = list(LAYERS.values())
 LAYER_OF = {m: name for name, ms in LAYERS.items() for m in ms}
 COMPAT = {'asim', 'dist', 'provider', 'legacy'}   # old paths: re-export with a DeprecationWarning, imported by nobody
 NO_HEAVY = set(LAYERS['base'] + LAYERS['formats'] + LAYERS['stores'])
 HEAVY = {'torch', 'torchvision', 'timm', 'sklearn'}
-LOCAL_OK = {'cli', '__init__'}
+LOCAL_OK = {'commands', 'archive_commands', 'cli', '__init__'}   # the commands import the library lazily, so that `tame --help` answers at once
 MAX_CELL = 60
 floor = {m: i for i, ms in enumerate(FLOORS) for m in ms}
 
@@ -168,7 +168,7 @@ def main(report: bool = False) -> int:
             continue
         if mod != '__init__' and mod not in floor:
             errors.append(f'tame/{mod}.py: in no layer: add it to LAYERS in .ci/check_layout.py'); continue
-        if mod not in ('__init__', 'cli') and len(src) > MAX_MODULE:
+        if mod != '__init__' and len(src) > MAX_MODULE:
             errors.append(f'tame/{mod}.py: {len(src)} lines (at most {MAX_MODULE}: cut the module along its own headings)')
         sizes[mod] = len(src)
         errors += patched_own_classes(mod, tree)

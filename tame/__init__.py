@@ -40,8 +40,9 @@ def __getattr__(name):
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
 
 _MODULES = ('core', 'config', 'camera', 'parallel', 'synth', 'synth_archive', 'hdf', 'imagefiles', 'groundfiles', 'sources', 'oath',
-            'archives', 'tame2022', 'store', 'featurefiles', 'backbones', 'imageprep', 'engine', 'protocols', 'benchmark', 'svm',
-            'clffile', 'classify', 'train', 'preprocess', 'convert', 'figures', 'disturbance', 'clouds', 'analysis', 'cli')
+            'archives', 'tame2022', 'store', 'featurefiles', 'search', 'backbones', 'imageprep', 'engine', 'protocols', 'benchmark',
+            'svm', 'clffile', 'published', 'classify', 'train', 'preprocess', 'convert', 'figures', 'disturbance', 'clouds', 'analysis',
+            'similar', 'commands', 'archive_commands', 'cli')
 
 def __dir__():
     "`dir(tame)`: the lazy public names and the modules, next to what is already loaded (PEP 562)."
@@ -78,7 +79,7 @@ def deprecations():
     "Every deprecated name of every tame module: old, new, since, removed_in (imports all modules; a pandas DataFrame)."
     core = _importlib.import_module('tame.core')
     for m in _MODULES:
-        if m != 'cli': _importlib.import_module(f'tame.{m}')
+        if m not in ('commands', 'archive_commands', 'cli'): _importlib.import_module(f'tame.{m}')   # the library, not the command line
     for old, new in _OLD_PATHS.items(): core._record(old, ' and '.join(new), '0.3')
     import pandas as pd
     return pd.DataFrame(sorted(core.DEPRECATIONS.values(), key=lambda r: r['old']), columns=['old', 'new', 'since', 'removed_in'])

@@ -18,7 +18,7 @@ import torchvision
 
 from .archives import DownloadError, download_file
 from .config import DEFAULT_BACKBONE, FEATURE_LAYERS, EngineConfig
-from .core import DataFormatError, atomic_write, data_dir, get_logger
+from .core import DataFormatError, atomic_write, data_dir, get_logger, in_cli_terms
 
 # %% auto #0
 __all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BackboneSpec', 'load_lukemelas_into_timm',
@@ -190,8 +190,10 @@ def get_backbone(
     elif name.startswith('tame2022:'): spec = _tame2022_spec(name)
     elif name == 'aurora_fm': spec = _aurora_fm_spec()
     elif name in torchvision.models.list_models(module=torchvision.models): spec = _torchvision_spec(name)
-    else: raise ValueError(f"unknown backbone {name!r}: use one of {sorted(_EMBEDDED)}, 'aurora_fm', a torchvision model "
-                           f"(tame.backbones.torchvision_names()), 'timm:<name>' or 'tame2022:<torchvision name>'")
+    else:
+        use = f"use one of {sorted(_EMBEDDED)}, 'aurora_fm', a torchvision model (%s), 'timm:<name>' or 'tame2022:<torchvision name>'"
+        raise in_cli_terms(ValueError(f"unknown backbone {name!r}: " + use % 'tame.backbones.torchvision_names()'),
+                           f"unknown backbone {name!r}: " + use % '`tame backbones` lists them')
     if weights_file is not None: spec.weights_file = str(weights_file)
     return spec
 
@@ -231,11 +233,11 @@ class WeightsNotFound(FileNotFoundError):
 
 def _missing(spec):
     where = {'torchvision': f"put it in {torch_hub_checkpoints()} (or set TORCH_HOME)",
-             'timm': "put it in the Hugging Face cache (HF_HOME), or pass weights_file=",
+             'timm': "put it in the Hugging Face cache (HF_HOME)",
              'embedded': f"install the package ({spec.weights_id})", 'aurora-fm': f"put it there (or in ${THEMIS_WEIGHTS_ENV})"}[spec.source]
     src = f" from {spec.weights_url}" if spec.weights_url else ''
-    return WeightsNotFound(f"pretrained weights for {spec.name} not found at {spec.weights_file}: download them{src} "
-                           f"on a machine with internet and {where}; or pass weights_file=PATH")
+    say = f"pretrained weights for {spec.name} not found at {spec.weights_file}: download them{src} on a machine with internet and {where}"
+    return in_cli_terms(WeightsNotFound(f"{say}; or pass weights_file=PATH"), f"{say}; `tame backbones` lists the networks whose weights are here")
 
 _PRETRAINED_BUILD = {   # what torchvision's builders set when they load pretrained weights (and TAME's pretrained=True did)
     'googlenet': dict(transform_input=True, aux_logits=True, init_weights=False),      # transform_input: ImageNet's input re-scaled inside

@@ -19,16 +19,61 @@ from .config import EngineConfig, FieldOfView
 from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, classifier_file, get_logger, warn_deprecated
 from .engine import FeatureExtractor
 from .imageprep import oath_fov
-from .published import classifier_path, no_classifier_message
-from .sources import calibration_items, check_image_shapes, image_items
+from .published import classifier_path, no_classifier_error
+from .sources import calibration_items, check_image_shapes, image_index, image_items, split_frame
 from .svm import model_proba
 from .train import train_classifier
 
 # %% auto #0
-__all__ = ['class_probabilities', 'AsimClassifier', 'ImageFeatures']
+__all__ = ['FROM_TAME_URL', 'ClassifiedImages', 'class_probabilities', 'AsimClassifier', 'ImageFeatures']
 
 # %% ../nbs/44_classify.ipynb #9bbeafce
 _log = get_logger('classify')
+
+# %% ../nbs/44_classify.ipynb #f8911dfe
+FROM_TAME_URL = 'https://tame-aurora.github.io/tame/tutorials/from_tame.html'   # the page on TAME's calls and names in tame
+_TAME_COLUMNS = {'pred': 'class6', **{f'class_{i}': c for i, c in enumerate(PROB_COLUMNS)}}   # TAME's result columns -> tame's
+
+class ClassifiedImages(pd.DataFrame):
+    "`classify_images`' table; TAME's column names `pred` and `class_0` .. `class_5` still answer, with a FutureWarning naming tame's."
+    _metadata: list = []
+
+    @property
+    def _constructor(self): return ClassifiedImages
+
+    def _tame_name(self, key):
+        "tame's column for one of TAME's names (FutureWarning), else `key`; TAME's `feat_N`: KeyError saying where the features are."
+        if not isinstance(key, str) or key in self.columns: return key
+        if key in _TAME_COLUMNS:
+            warn_deprecated(f"classify_images()[{key!r}] (TAME's column)", f"classify_images()[{_TAME_COLUMNS[key]!r}]")
+            return _TAME_COLUMNS[key]
+        if key.startswith('feat_'): raise KeyError(f"no column {key!r}: TAME's classify_images returned the features too; tame's "
+                                                  f"are AsimClassifier.engine.extract(files) (see {FROM_TAME_URL})")
+        return key
+
+    def __getitem__(self, key):
+        if isinstance(key, list) and all(isinstance(k, str) for k in key): return super().__getitem__([self._tame_name(k) for k in key])
+        return super().__getitem__(self._tame_name(key))
+
+    def __getattr__(self, name: str):
+        if name in _TAME_COLUMNS and name not in self.columns: return self[name]
+        return super().__getattr__(name)
+
+def _place(files: list, file_pattern: str | None, camera: Camera | None) -> pd.DataFrame:
+    "time (UTC), loc, wavelength_A of each image item (header, then name, then camera; NaT and <NA> where none says); attrs['unparsed']."
+    keys, bases = [], {}
+    for f in files:
+        try: base, frame = split_frame(f)
+        except ValueError: keys.append(None); continue                  # 'file.cdf#x': its row says why it cannot be read
+        keys.append(str(Path(base)) + ('' if frame is None else f'#{frame}'))
+        bases.setdefault(str(Path(base)), Path(base))
+    idx = image_index(list(bases.values()), file_pattern=file_pattern, camera=camera, quiet=file_pattern is None and camera is None)
+    at = {p: (t, l, w) for t, l, w, p in zip(idx.time, idx['loc'], idx.wavelength_A, idx.path)}
+    rows = [at.get(k, (pd.NaT, None, None)) for k in keys]
+    out = pd.DataFrame({'time': pd.DatetimeIndex([r[0] for r in rows], tz='UTC') if rows else pd.DatetimeIndex([], tz='UTC'),
+                        'loc': pd.Series([r[1] for r in rows], dtype='object'), 'wavelength_A': pd.array([r[2] for r in rows], dtype='Int64')})
+    out.attrs['unparsed'] = [u for u in idx.attrs['unparsed'] if u[0] in bases]
+    return out
 
 # %% ../nbs/44_classify.ipynb #32442ed1
 def class_probabilities(
@@ -103,7 +148,7 @@ class AsimClassifier:
         self.torch_path = self.model_file.parent
         config = EngineConfig.coerce(engine, legacy, where='AsimClassifier')       # a wrong engine or precision fails here
         if legacy: raise TypeError(f"AsimClassifier() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
-        if not self.model_file.is_file(): raise FileNotFoundError(no_classifier_message(self.model_file))
+        if not self.model_file.is_file(): raise no_classifier_error(self.model_file)    # in the library's terms, and the command line's
         self.model, self.meta = load_classifier(self.model_file, backbone, max_bytes=max_bytes)   # checks classes and feature size
         self.config, self._engine = _engine_config(config, self.meta, self.model_file), None
         self.n_features = int(self.model.n_features_in_)
@@ -180,19 +225,31 @@ class AsimClassifier:
         return (probs, ids) if return_proba else ids
 
     def classify_images(self,
-                        image_file_list,                 # image files (PNG/JPEG/TIFF/FITS, 'file.cdf#N' frames), or one file, directory or glob
+                        image_file_list=None,            # image files (PNG/JPEG/TIFF/FITS, 'file.cdf#N' frames), or one file, directory or glob
                         batch_size: int | None = None,   # None: the engine's (64 at first); kept for later calls; same results to float32 rounding
                         kind: str = 'raw',               # 'raw' archive frames, or 'oath' images
                         progress: bool = True,           # show the feature engine's progress bar
-                        fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: `oath_fov(camera)`, OATH's circle)
-                        camera: Camera | str | None = None,   # raw: the camera (or its station code) that took them; its fov or sky map sets the default
+                        fov: FieldOfView | None = None,  # raw: where the sky is in each frame (None: `oath_fov(camera)`: the camera's, else its sky above 14°, else OATH's circle)
+                        *,
+                        file_pattern: str | None = None, # how the names give time, station, wavelength: a template or regex (tame.sources.file_name_regex)
+                        index=None,                      # an index CSV (file, time, station, wavelength) instead of `image_file_list`
+                        camera: Camera | str | None = None,   # the camera (or its code in tame.camera.CAMERAS): station, one filter, names, field of view
+                        timezone: str | None = None,     # index CSV: the zone of times written without one (None: such times are refused)
                         **legacy,                        # tame 0.2's fov_radius_frac=, fov_center_frac=: one release (use fov=)
-                       ) -> pd.DataFrame:
-        "One row per image (see `image_items`): the six class probabilities, the predicted label, the aurora probability and a status."
+                       ) -> ClassifiedImages:            # file, time, loc, wavelength_A, the six probabilities, class6, label, aurora_prob, status
+        "One row per image (see `image_items`): when, where and in which line it was taken, the six class probabilities, the label and a status."
         cam = get_camera(camera) if isinstance(camera, str) else camera
         fov = FieldOfView.coerce(fov, legacy, default=oath_fov(cam), where='classify_images')   # checked before any image is read
         if legacy: raise TypeError(f"classify_images() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
-        files = image_items(image_file_list)
+        if index is not None:
+            if image_file_list is not None: raise ValueError('give the images (image_file_list) or an index CSV (index=), not both')
+            placed = image_index(index=index, timezone=timezone)
+            files = placed.path.tolist()
+            if not files: raise FileNotFoundError(f"{index}: none of the images it lists exists, e.g. {placed.attrs['unparsed'][0][0]}")
+        else:
+            if image_file_list is None: raise TypeError('give the images (image_file_list) or an index CSV (index=): image files must be a list of paths, not NoneType')
+            files = image_items(image_file_list)
+            placed = _place(files, file_pattern, cam)
         self._warn_synthetic()
         if kind == 'raw' and fov.center_frac is None: check_image_shapes(files, fov)   # one warning per odd shape
         if batch_size is not None and batch_size != self.config.batch_size:
@@ -200,7 +257,11 @@ class AsimClassifier:
             if self._engine is not None: self._engine.batch_size = self.config.batch_size
         feats = self.engine.extract(files, ids=[str(i) for i in range(len(files))], kind=kind, progress=progress,
                                     fov=fov if kind == 'raw' else None)
-        return _results(self, files, feats)
+        res = _results(self, files, feats)
+        for i, c in enumerate(('time', 'loc', 'wavelength_A')): res.insert(1 + i, c, placed[c].array)
+        out = ClassifiedImages(res)
+        out.attrs['unparsed'] = placed.attrs['unparsed']
+        return out
 
     def to_pipeline(self,
                     kind: str = 'raw',               # 'raw' archive frames, or 'oath' images

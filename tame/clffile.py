@@ -24,13 +24,13 @@ from sklearn.calibration import CalibratedClassifierCV
 
 from .archives import extract_7z
 from .backbones import get_backbone
-from .core import CLASSES, DataFormatError, atomic_write, classifier_file, get_logger, tame_version
+from .core import CLASSES, DataFormatError, atomic_write, classifier_file, get_logger, in_cli_terms, tame_version
 
 # %% auto #0
 __all__ = ['ALLOWED_TYPES', 'MAX_CLASSIFIER_BYTES', 'MAX_ZIP_MEMBERS', 'MAX_SCHEMA_BYTES', 'MAX_SCHEMA_NODES',
            'TAME_CLASSIFIER_NAMES', 'ClassifierFileError', 'save_classifier', 'model_attributes', 'feature_size',
            'load_classifier', 'tame_classifier_files', 'tame_other_files', 'no_classifier_message',
-           'classifier_from_tame_pickle']
+           'no_classifier_error', 'classifier_from_tame_pickle']
 
 # %% ../nbs/43_clffile.ipynb #c1954648
 _log = get_logger('clffile')
@@ -433,13 +433,14 @@ def _sha256(path: Path) -> str:
         while chunk := f.read(2**20): h.update(chunk)
     return h.hexdigest()
 
-def _convert_hint(missing: Path, found: list[Path]) -> str:
-    "One line: no tame classifier, but TAME's is here, and the call that converts it."
+def _convert_hint(missing: Path, found: list[Path], cli: bool = False) -> str:
+    "One line: no tame classifier, but TAME's is here, and the call (or command) that converts it."
     f = found[0]
     more = f" (also here: {', '.join(p.name for p in found[1:])})" if len(found) > 1 else ''
+    how = (f"`tame convert-tame --classifier {f} --trust-pickle --torch-path {missing.parent}`" if cli else
+           f"AsimClassifier.from_tame_pickle({str(f)!r}, trust=True, torch_path={str(missing.parent)!r})")
     return (f"no classifier at {missing}, but TAME's classifier {f} is there{more}: if you trust its source (unpickling "
-            f"runs its code; SHA-256 {_sha256(f)}), convert it once with AsimClassifier.from_tame_pickle({str(f)!r}, "
-            f"trust=True, torch_path={str(missing.parent)!r})")
+            f"runs its code; SHA-256 {_sha256(f)}), convert it once with {how}")
 
 def tame_other_files(
     folder: str | os.PathLike,   # a folder (`torch_path`, or TAME's data folder)
@@ -471,13 +472,21 @@ def _other_hint(folder: Path, other: dict) -> str:
 
 def no_classifier_message(
     model_file: str | os.PathLike,   # the classifier file that is not there (e.g. `classifier_file(torch_path)`)
+    cli: bool = False,               # worded for the command line (its commands and options) instead of Python calls
 ) -> str:                            # one line: what is missing, and the call that makes or converts a classifier
     "What to do when there is no classifier file: convert TAME's if it lies in the folder, else build one; TAME's other files named too."
     model_file = Path(model_file); folder = model_file.parent
     tame_files, more = tame_classifier_files(folder), _other_hint(folder, tame_other_files(folder))
-    if tame_files: return _convert_hint(model_file, tame_files) + (f'. {more}' if more else '')
+    if tame_files: return _convert_hint(model_file, tame_files, cli) + (f'. {more}' if more else '')
+    if cli: return f"no classifier at {model_file}: build one with `tame train OATH_DIR --torch-path {folder}`, or give --model FILE" + (f'. {more}' if more else '')
     return (f"no classifier at {model_file}: build one with AsimClassifier.from_oath(OATH_DIR, torch_path={str(folder)!r}) "
             "or `tame train OATH_DIR`, or pass model_file=" + (f'. {more}' if more else ''))
+
+def no_classifier_error(
+    model_file: str | os.PathLike,   # the classifier file that is not there
+) -> FileNotFoundError:              # to raise: `no_classifier_message`, and its command-line wording as `cli_message`
+    "The error for a missing classifier file, in the library's words and (`cli_message`) the command line's."
+    return in_cli_terms(FileNotFoundError(no_classifier_message(model_file)), no_classifier_message(model_file, cli=True))
 
 # %% ../nbs/43_clffile.ipynb #2f7a0bf8
 def _check_legacy_model(model, path, layer: str) -> list:

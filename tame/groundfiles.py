@@ -120,7 +120,8 @@ def read_iaga2002(
             x, y = v['H'] * c - v['E'] * s, v['H'] * s + v['E'] * c
     else: raise DataFormatError(f'unsupported components {comps} (need XYZ, HDZ or EHZ)', path)
     out = pd.DataFrame({'time': t, 'loc': pd.Series(code, index=d.index, dtype='str'), 'X_nT': x, 'Y_nT': y, 'Z_nT': v['Z']})
-    if frame == 'magnetic': _log.warning(f'{path}: E, H, Z without a declination (no DECBAS; pass declination_deg=): X, Y are in the magnetic frame')
+    say = lambda how: f'{path}: E, H, Z without a declination (no DECBAS; {how}): X, Y are in the magnetic frame'   # each side's advice
+    if frame == 'magnetic': _log.warning(say('pass declination_deg='), extra={'cli_message': say('give --declination DEG, or declination_deg in the camera file')})
     out = add_perturbation(out)
     out.attrs['frame'] = frame
     return out

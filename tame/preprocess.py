@@ -15,14 +15,15 @@ import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import pandas as pd
 
 from .backbones import get_backbone
 from .classify import AsimClassifier, class_probabilities
-from .core import classifier_file, data_dir, deprecated_names, get_logger, lock_file, real_folder, remove_tree, tame_version, utc_times
+from .camera import CAMERAS, Camera, as_cameras, get_camera
+from .core import classifier_file, data_dir, deprecated_names, get_logger, in_cli_terms, lock_file, real_folder, remove_tree, tame_version, utc_times
 from .config import EngineConfig, FieldOfView, settings_differences
 from .engine import FeatureExtractor, engine_settings
 from .featurefiles import read_features
@@ -30,13 +31,13 @@ from .imageprep import ImagePipeline
 from .hdf import open_hdf, read_table_header
 from .parallel import parallel_map, wait_futures
 from .groundfiles import read_iaga2002, read_image_txt, read_pangaea_ceilometer
-from .sources import ASIM_FILE_RE, index_archive
+from .sources import ASIM_FILE_RE, image_index, index_archive
 from .store import month_file, read_records, write_month, write_records
 
 # %% auto #0
 __all__ = ['SETTINGS_KEYS', 'AsimJob', 'SettingsMismatch', 'file_sha256', 'index_sha256', 'asim_settings', 'partition_files',
            'process_partition', 'assemble_month', 'loaded_engines', 'run_asim_partitions', 'PreProcessor',
-           'read_table_file']
+           'read_table_file', 'month_coverage']
 
 # %% ../nbs/50_preprocess.ipynb #8b5fb96b
 _log = get_logger('preprocess')
@@ -274,13 +275,19 @@ class PreProcessor:
                  engine: EngineConfig | str | None = None,   # how features are computed (network, layer, batch size, runtime, ...)
                  file_pattern: str = ASIM_FILE_RE,   # regex or template for image file names (see `tame.sources.index_archive`)
                  index=None,                     # an index CSV (file, time, station, wavelength) instead of names; then no asim_path
-                 fov: FieldOfView | None = None, # where the sky is in the frames (None: the inscribed circle)
+                 fov: FieldOfView | None = None, # where the sky is in the frames (None: the camera's, else the inscribed circle)
+                 camera: Camera | str | None = None,    # your camera (or a code of tame.camera.CAMERAS): names, station and one filter, field of view
+                 declination_deg: float | None = None,  # IAGA-2002 E, H, Z files without DECBAS: their declination, ° east (None: the camera's)
+                 timezone: str | None = None,    # index CSV: the zone of times written without one (None: such times are refused)
                  **legacy):                      # tame 0.2's backbone=, layer=, batch_size=, num_workers=, device=, precision=,
                                                  # calibration=, fov_radius_frac=, fov_center_frac= (FutureWarning; batch_size= is TAME's)
         self.asim_path, self.ceil_path, self.magn_path = asim_path, ceil_path, magn_path
         self.torch_path = torch_path
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
-        self.fov = FieldOfView.coerce(fov, legacy, where='PreProcessor')        # checked before anything is written
+        self.camera = get_camera(camera) if isinstance(camera, str) else camera
+        self.fov = FieldOfView.coerce(fov, legacy, default=self.camera.fov if self.camera else None, where='PreProcessor')   # checked before anything is written
+        self.declination_deg = declination_deg if declination_deg is not None or self.camera is None else self.camera.declination_deg
+        self.timezone = timezone
         self.config = EngineConfig.coerce(engine, legacy, where='PreProcessor', quiet=('batch_size',))
         if legacy: raise TypeError(f"PreProcessor() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
         self.file_pattern = file_pattern
@@ -312,8 +319,10 @@ class PreProcessor:
                   progress: bool = True,             # show progress bars
                   client=None,                       # a dask.distributed Client: partitions run as tasks on its workers
                   overwrite: bool = False,           # redo months made (or half made) with other settings, instead of refusing them
+                  batch_size: int | None = None,     # images per batch of the network (TAME's proc_asim(batch_size=64)); None: the engine's
                  ) -> list[Path]:                    # the month files of every month found (done before or now)
         "Features, statistics and class probabilities of every image, one file per month; resumable, one writer per month."
+        if batch_size is not None: self.config = self.config.replace(batch_size=batch_size)   # results depend on it only to float32 rounding
         idx = _asim_index(self, files, months)
         return _run_asim(self, idx, self._job(), progress, client, overwrite)   # settings checked before anything (even a lock) is written
 
@@ -391,12 +400,13 @@ def _asim_index(
     "The images of a run, refusing a run that found none (saying why)."
     src = files if files is not None else pp.asim_path
     if src is None and pp.index is None: raise ValueError('give asim_path (or index=) to PreProcessor, or files= to proc_asim')
-    if src is None: idx, src = index_archive(None, index=pp.index), pp.index
-    else: idx = index_archive(src, pp.file_pattern, root=pp.asim_path if pp.asim_path and Path(pp.asim_path).is_dir() else None)
+    if src is None: idx, src = image_index(index=pp.index, timezone=pp.timezone), pp.index
+    else: idx = image_index(src, file_pattern=None if pp.file_pattern == ASIM_FILE_RE else pp.file_pattern, camera=pp.camera,
+                            root=pp.asim_path if pp.asim_path and Path(pp.asim_path).is_dir() else None)
     pp.report['unparsed'] = idx.attrs['unparsed']
     if idx.empty and idx.attrs['unparsed']:
-        raise FileNotFoundError(f"no image name in {src} gives time, station and wavelength: {len(idx.attrs['unparsed'])} files not "
-                                f"indexed, e.g. {idx.attrs['unparsed'][0][0]}; give file_pattern= (CLI --file-pattern TEMPLATE) or index= (--index CSV)")
+        say = f"no file in {src} gives time, station and wavelength: {len(idx.attrs['unparsed'])} files not indexed, e.g. {idx.attrs['unparsed'][0][0]}; give "
+        raise in_cli_terms(FileNotFoundError(say + 'file_pattern=, camera= or index= (a CSV)'), say + '--file-pattern TEMPLATE, --camera CODE|FILE or --index CSV')
     if idx.empty: raise FileNotFoundError(f'no all-sky images found in {src}')
     idx['month'] = idx.time.dt.strftime('%Y%m')
     return idx if months is None else idx[idx.month.isin(months)]
@@ -417,9 +427,9 @@ def _run_asim(pp: PreProcessor, idx: pd.DataFrame, job: AsimJob, progress: bool,
             metas = {m: _month_meta(settings, g) for m, g in idx.groupby('month')}
             plan = pp.report['months'] = [_plan_month(job, m, g, metas[m], overwrite) for m, g in idx.groupby('month')]
             bad = [p for p in plan if p['action'] == 'conflict']
-            if bad: raise SettingsMismatch(f"{len(bad)} months were made with other settings than this run's: "
-                                           + '; '.join(f"{p['month']}: {p['reason']}" for p in bad)
-                                           + '. Run with the same settings, or proc_asim(overwrite=True) (CLI --overwrite) to redo these months')
+            say = f"{len(bad)} months were made with other settings than this run's: " + '; '.join(f"{p['month']}: {p['reason']}" for p in bad)
+            if bad: raise in_cli_terms(SettingsMismatch(say + '. Run with the same settings, or proc_asim(overwrite=True) to redo these months'),
+                                       say + '. Run with the same settings, or give --overwrite to redo these months')
             for p in plan:
                 if p['action'] != 'done': _log.warning(f"{month_file(pp.data_path, 'asim', p['month'])} {p['action']}: {p['reason']}")
             todo = {m: g for m, g in idx.groupby('month') if next(p for p in plan if p['month'] == m)['action'] != 'skipped'}
@@ -444,6 +454,8 @@ def _proc_table(pp: PreProcessor, kind: str, files, progress: bool, client=None)
     if src is None: raise ValueError(f'give {kind}_path to PreProcessor, or files= to proc_{kind}')
     paths = sorted(Path(src).rglob('*')) if isinstance(src, (str, os.PathLike)) and Path(src).is_dir() else [Path(p) for p in src]
     found = [(next((r for suf, r in readers.items() if p.name.lower().endswith(suf)), None), p) for p in paths]
+    if kind == 'magn' and pp.declination_deg is not None:     # E, H, Z files without DECBAS: rotated with the declination given
+        found = [(partial(r, declination_deg=pp.declination_deg) if r is read_iaga2002 else r, p) for r, p in found]
     jobs = [(r, p) for r, p in found if r is not None]
     results = parallel_map(read_table_file, jobs, client=client, desc=f'tame-read-{kind}', progress=progress)
     frames = [df for df, _ in results if df is not None]
@@ -468,3 +480,29 @@ def read_table_file(
     "One magnetometer or ceilometer file through its reader: (records, None), or (None, why) when it cannot be read."
     try: return reader(path), None
     except Exception as e: return None, str(e)         # a wholly unreadable file stops nothing else
+
+# %% ../nbs/50_preprocess.ipynb #43b4a407
+def _station_counts(data_path: Path, kind: str) -> dict:
+    "(month, station) -> number of records in the month files of one data type."
+    out = {}
+    for f in sorted((Path(data_path) / kind).glob('[0-9]' * 6 + '.hdf')):
+        for loc, n in read_records(f, kind, columns=['loc'])['loc'].astype(str).value_counts().items(): out[(f.stem, loc)] = int(n)
+    return out
+
+def month_coverage(
+    data_path,                  # PreProcessor's data_path (the monthly files)
+    cameras=None,               # tame.camera.Camera objects (one, a list or a dict), added to tame.camera.CAMERAS
+    pairs: dict | None = None,  # camera station -> its magnetometer's station, e.g. {'PKR': 'CMO'} (over the camera's magn)
+) -> pd.DataFrame:              # month, station, images, magn, magn_records, ceil, ceil_records (0: none)
+    "Per camera and month: its images, and the records of its magnetometer and ceilometer partners in the monthly files."
+    cams = {**CAMERAS, **as_cameras(cameras)} if cameras is not None else dict(CAMERAS)
+    have = {k: _station_counts(data_path, k) for k in ('asim', 'magn', 'ceil')}
+    rows = []
+    for (month, loc), n in sorted(have['asim'].items()):
+        cam = get_camera(loc, cams)
+        row = dict(month=month, station=loc, images=n)
+        for kind, code in (('magn', (pairs or {}).get(loc) or cam.partner('magn')), ('ceil', cam.partner('ceil'))):
+            code = next((c for c in (code, loc) if have[kind].get((month, c))), code)    # the partner, else the camera's own code
+            row.update({kind: code, f'{kind}_records': have[kind].get((month, code), 0)})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=['month', 'station', 'images', 'magn', 'magn_records', 'ceil', 'ceil_records'])

@@ -14,11 +14,11 @@ import pandas as pd
 from .archives import download_file
 from .clffile import ClassifierFileError, classifier_from_tame_pickle, load_classifier, tame_classifier_files
 from .clffile import no_classifier_message as _no_classifier_file
-from .core import classifier_file, data_dir, get_logger
+from .core import atomic_write, classifier_file, data_dir, get_logger, in_cli_terms
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'OATH_IMAGES', 'OATH_TARBALL_MB', 'Published', 'published_dir', 'fetch_classifier', 'classifier_path',
-           'list_classifiers', 'classifiers_command', 'no_classifier_message']
+           'list_classifiers', 'classifiers_command', 'no_classifier_message', 'no_classifier_error']
 
 # %% ../nbs/46_published.ipynb #65e776f4
 _log = get_logger('published')
@@ -130,7 +130,8 @@ def classifiers_command(
 ) -> int:   # exit status: 0
     "`tame classifiers`: what each known classifier is, its reported accuracy and how it was measured, and whether it is here."
     t = list_classifiers(args.torch_path)
-    if getattr(args, 'csv', None): t.to_csv(args.csv, index=False)
+    if getattr(args, 'csv', None):
+        with atomic_write(args.csv, 'w') as f: t.to_csv(f, index=False)
     for _, r in t.astype(object).where(t.notna(), None).iterrows():
         print(f"{r['name']}  [{r['kind']}{', here' if r['here'] else ''}]  {r['title']}")
         if r['backbone'] is None: continue                            # a file that does not load: its row says why
@@ -149,15 +150,25 @@ _IMAGES_PER_S_PER_CORE = 15.0                     # Lite0 features end to end, m
 
 def no_classifier_message(
     model_file: str | os.PathLike,   # the classifier file that is not there
+    cli: bool = False,               # worded for the command line (its commands and options) instead of Python calls
 ) -> str:                            # one message: what is missing and what to run
     "What to run when there is no classifier: train one on OATH (what it downloads, how big, about how long here) or use a published one."
     model_file = Path(model_file)
-    if tame_classifier_files(model_file.parent): return _no_classifier_file(model_file)   # TAME's pickle is there: convert it
+    if tame_classifier_files(model_file.parent): return _no_classifier_file(model_file, cli)   # TAME's pickle is there: convert it
     cores = os.cpu_count() or 1
     minutes = OATH_IMAGES / (_IMAGES_PER_S_PER_CORE * cores) / 60 + 1           # features, then the SVM's grid search (about a minute)
+    cost = (f"(once: {OATH_IMAGES:,} images, about {OATH_TARBALL_MB} MB; its features and the SVM fit then take about {minutes:.0f} min "
+            f"on this machine's {cores} CPU core{'s' if cores > 1 else ''}, plus the download)")
+    if cli: return (f"no classifier at {model_file}: build one with `tame train OATH_DIR --torch-path {model_file.parent}`, or "
+                    f"`tame train --download` to fetch the OATH set first {cost}; or use a published classifier, --classifier "
+                    f"tame2022-oath (TAME's; a pickle, so add --trust-pickle once), `tame classifiers` lists them; or give --model FILE")
     return (f"no classifier at {model_file}: build one with AsimClassifier.from_oath(OATH_DIR, torch_path={str(model_file.parent)!r}) "
-            f"or `tame train OATH_DIR`, with download=True to fetch the OATH set first (once: {OATH_IMAGES:,} images, about "
-            f"{OATH_TARBALL_MB} MB; its features and the SVM fit then take about {minutes:.0f} min on this machine's {cores} CPU "
-            f"core{'s' if cores > 1 else ''}, plus the download); or use a published classifier by name, classifier='tame2022-oath' "
-            f"(TAME's; a pickle, so trust it once: tame.published.fetch_classifier('tame2022-oath', trust=True)), "
+            f"or `tame train OATH_DIR`, with download=True to fetch the OATH set first {cost}; or use a published classifier by name, "
+            f"classifier='tame2022-oath' (TAME's; a pickle, so trust it once: tame.published.fetch_classifier('tame2022-oath', trust=True)), "
             f"tame.published.list_classifiers() lists them; or pass model_file=")
+
+def no_classifier_error(
+    model_file: str | os.PathLike,   # the classifier file that is not there
+) -> FileNotFoundError:              # to raise: `no_classifier_message`, its command-line wording as `cli_message`
+    "The error for a missing classifier, in the library's words and (`cli_message`, `tame.core.in_cli_terms`) the command line's."
+    return in_cli_terms(FileNotFoundError(no_classifier_message(model_file)), no_classifier_message(model_file, cli=True))

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from . import imagefiles
 from .camera import Camera, as_cameras, get_camera
 from .config import FieldOfView
-from .core import DataFormatError, deprecated_names, get_logger, utc_times
+from .core import DataFormatError, deprecated_names, get_logger, in_cli_terms, utc_times
 from .groundfiles import read_text
 from .imagefiles import split_frame
 
@@ -194,7 +194,7 @@ def _csv_time(ts: str, timezone: str | None) -> pd.Timestamp:
     m = _ISO.fullmatch(ts)
     if not m: raise ValueError(f'time {ts!r} is not an ISO 8601 time with its zone (e.g. 2010-11-25T16:00:00Z)')
     if m[2] is None and timezone is None:
-        raise ValueError(f"time {ts!r} has no zone: write it in UTC with Z (2010-11-25T16:00:00Z) or an offset (+01:00), or pass timezone=")
+        say = lambda how: f"time {ts!r} has no zone: write it in UTC with Z (2010-11-25T16:00:00Z) or an offset (+01:00), or {how}"; raise in_cli_terms(ValueError(say('pass timezone=')), say("give --timezone ZONE (e.g. 'Europe/Oslo')"))
     try:
         t = pd.Timestamp(m[1] + ('+00:00' if m[2] == 'Z' else m[2] or ''))
         return (t.tz_localize(timezone, ambiguous='raise', nonexistent='raise') if t.tzinfo is None else t).tz_convert('UTC')
@@ -236,7 +236,8 @@ def read_image_index(
             if not any(x.strip() for x in fields): continue
             if len(fields) != len(header): raise DataFormatError(f'expected {len(header)} fields, found {len(fields)}', path, line)
             try: row = _index_row({k: fields[i] for k, i in names.items()}, path.parent, nm, timezone)
-            except ValueError as e: raise DataFormatError(str(e), path, line) from None
+            except ValueError as e:     # the command line's wording too (where it differs), with the same place
+                raise in_cli_terms(DataFormatError(str(e), path, line), str(DataFormatError(getattr(e, 'cli_message', str(e)), path, line))) from None
             base, frame = split_frame(row[4])
             key = (os.path.realpath(base), frame)                      # a.png, ./a.png, /abs/a.png, a link to it: one file
             if key in seen: raise DataFormatError(f'file {row[3]!r} is listed twice (lines {seen[key][0]} and {line}'
@@ -323,6 +324,7 @@ def image_index(
     root: str | os.PathLike | None = None,     # ids (`file`) are relative to this (None: the folder given as `source`)
     timezone: str | None = None,               # index CSVs: the zone of times written without one (None: refused)
     progress: bool = False,                    # show a progress bar over the files (headers are read)
+    quiet: bool = False,                       # no warning for the files not placed (the caller reports attrs['unparsed'] itself)
 ) -> pd.DataFrame:                             # time (UTC), loc, wavelength_A, file, path; attrs['unparsed'], attrs['read_from']
     "Every image of a source placed by time, station and wavelength (header, then name, then camera); the rest with reasons."
     if index is not None:
@@ -343,7 +345,7 @@ def image_index(
     conflicts = read_from.pop('conflicts', [])
     if conflicts: _log.warning(f"{len({c[0] for c in conflicts})} file(s): the name and the file disagree, the file's value is used, e.g. {conflicts[0][0]}: "
                                f"{conflicts[0][1]} {conflicts[0][2]!r} in the name, {conflicts[0][3]!r} in the file")
-    if unparsed: _log.warning(f'{len(unparsed)} of {len(files)} files not indexed, e.g. {unparsed[0][0]}: {unparsed[0][1]}')
+    if unparsed and not quiet: _log.warning(f'{len(unparsed)} of {len(files)} files not indexed, e.g. {unparsed[0][0]}: {unparsed[0][1]}')
     if odd: _log.warning(f'{len(odd)} file name(s) are not UTF-8 (e.g. {odd[0]}, the bytes shown as \\xNN): indexed, their names kept byte for byte')
     idx = index_frame(rows, unparsed)
     idx.attrs['read_from'] = read_from
@@ -520,7 +522,7 @@ def check_image_shapes(
                    f'{fov.radius_px((h, w)):g} pixels about {where}, and ignores the rest of the frame; if that is not your camera\'s, '
                    'pass fov=FieldOfView(radius_frac=..., center_frac=...) or crop the frames')
         elif min(h, w) < MIN_FOV_PIXELS: why = f'very small ({w}x{h} pixels) for an all-sky image'
-        if why and warn: _log.warning(f'{n} image(s) {why}; e.g. {_shown(ex)}')
+        if why and warn: _log.warning(f'{n} image(s) {why}; e.g. {_shown(ex)}', extra={'cli_message': f"{n} image(s) {why.replace('pass fov=FieldOfView(radius_frac=..., center_frac=...)', 'give --fov-radius-frac R and --fov-centre-frac X Y')}; e.g. {_shown(ex)}"})
         rows.append(dict(height=h, width=w, n=n, example=ex, odd=why))
     return pd.DataFrame(rows, columns=['height', 'width', 'n', 'example', 'odd'])
 

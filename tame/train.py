@@ -16,7 +16,7 @@ from .archives import download_oath
 from .featurefiles import check_feature_cache, feature_cache_manifest, rotated_oath_items
 from .clffile import save_classifier
 from .config import EngineConfig
-from .core import classifier_file, get_logger, tame_version, warn_deprecated
+from .core import classifier_file, get_logger, in_cli_terms, tame_version, warn_deprecated
 from .engine import FeatureExtractor
 from .oath import oath_table, read_split
 from .protocols import grouped_splits, night_groups, oath_splits
@@ -136,7 +136,8 @@ def train_classifier(
         raise ValueError(f"train_classifier: the features a classifier is fitted on are exact (engine='torch', fp32), not "
                          f"engine={cfg.engine!r}, precision={cfg.precision!r}; classify with a faster engine afterwards")
     if oath_dir is None:
-        if not download: raise ValueError('give oath_dir, or download=True to fetch the OATH set first')
+        if not download: raise in_cli_terms(ValueError('give oath_dir, or download=True to fetch the OATH set first'),
+                                            'give OATH_DIR, or --download to fetch the OATH set first')
         oath_dir = download_oath(progress=progress)
     table = oath_table(oath_dir)
     y = table.class6.to_numpy()
