@@ -150,7 +150,7 @@ def run_classify(
     files = [f for a in args.paths for f in image_items(a)] or None        # each path: files, folders (every format), patterns
     res = clf.classify_images(files, kind=args.kind, progress=_bars(args), fov=_fov(args, cam), file_pattern=args.file_pattern,
                               index=args.index, camera=cam, timezone=args.timezone)
-    with atomic_write(args.out, 'w') as f: res.to_csv(f, index=False)
+    with atomic_write(args.out, 'w', encoding='utf-8', errors='surrogateescape') as f: res.to_csv(f, index=False)   # names not in UTF-8 keep their bytes
     bad, timed = int((res.status != 'ok').sum()), int(res.time.notna().sum())
     _say(f'{len(res)} images classified ({bad} unreadable, listed with their reason) -> {Path(args.out).resolve()}')
     if args.index and res.attrs.get('unparsed'):

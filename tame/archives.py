@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import gzip
-import hashlib
 import http.client
 import json
 import lzma
@@ -25,7 +24,7 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from .core import DataFormatError, LinkError, LockedError, WriteError, atomic_write, data_dir, get_logger, lock_file, write_error
+from .core import DataFormatError, LinkError, LockedError, WriteError, atomic_write, data_dir, file_sha256, get_logger, lock_file, write_error
 
 # %% auto #0
 __all__ = ['OATH_URL', 'ARCHIVE_MAX_BYTES', 'ARCHIVE_MAX_MEMBERS', 'DOWNLOAD_MAX_BYTES', 'DOWNLOAD_DEADLINE_S', 'MARKER',
@@ -173,13 +172,6 @@ def _tarball_problem(path: Path) -> tuple | None:
         kind = ('truncated' if ends_early else 'corrupt') if head.startswith(_TAR_MAGIC) or head[257:262] == b'ustar' else 'not a tarball'
         return kind, f"{type(e).__name__}: {e}"
 
-def _sha256(path: Path) -> str:
-    "SHA-256 of a file, hex."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(1 << 20): h.update(b)
-    return h.hexdigest()
-
 def _set_aside(path: Path, tarball: Path) -> Path:
     "Rename a bad download to `<tarball>.bad` (never deleted: the user may want to look at it)."
     bad = tarball.with_name(tarball.name + '.bad'); os.replace(path, bad); return bad
@@ -287,7 +279,7 @@ def _download(url: str, tarball: Path, sha256: str | None, timeout_s: float, ret
             unpack = f" (or unpack it into {tarball.parent})" if check is _tarball_problem else ''
             raise DownloadError(f"could not download {url} ({reason}). Download {what} on a machine with internet and put "
                                 f"it at {tarball}{unpack}, then run again.") from None
-    digest = _sha256(part)
+    digest = file_sha256(part)
     if sha256 and digest != sha256.lower():
         bad = _set_aside(part, tarball)
         raise DownloadError(f"{tarball.name} from {url}: SHA-256 {digest} does not match the expected {sha256}; kept as {bad}, not unpacked")
@@ -300,7 +292,7 @@ def _check_tarball(tarball: Path, sha256: str | None) -> str:
         what = _what_arrived(tarball); bad = _set_aside(tarball, tarball)
         raise DownloadError(f"{tarball} ({what}) is {problem[0]} ({problem[1]}); moved to {bad}. Run again to download it "
                             f"anew, or put a complete copy there.")
-    digest = _sha256(tarball)
+    digest = file_sha256(tarball)
     if sha256 and digest != sha256.lower():
         bad = _set_aside(tarball, tarball)
         raise DownloadError(f"{tarball}: SHA-256 {digest} does not match the expected {sha256}; moved to {bad}, not unpacked")
@@ -406,7 +398,7 @@ def download_file(
     check, what = check or _html_problem, what or path.name
     with _dest_lock(path.parent):
         if path.exists():                                        # put there by hand or by an earlier run: checked, not fetched
-            problem, digest = check(path), _sha256(path)
+            problem, digest = check(path), file_sha256(path)
             if problem is not None or (sha256 and digest != sha256.lower()):
                 why = f"{problem[0]} ({problem[1]})" if problem else f"SHA-256 {digest}, not the expected {sha256}"
                 bad = _set_aside(path, path)

@@ -5,7 +5,6 @@
 # %% ../nbs/30_backbones.ipynb #20150791
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import zipfile
@@ -18,7 +17,7 @@ import torchvision
 
 from .archives import DownloadError, download_file
 from .config import DEFAULT_BACKBONE, FEATURE_LAYERS, EngineConfig
-from .core import DataFormatError, atomic_write, data_dir, get_logger, in_cli_terms
+from .core import DataFormatError, atomic_write, data_dir, file_sha256, get_logger, in_cli_terms
 
 # %% auto #0
 __all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BackboneSpec', 'load_lukemelas_into_timm',
@@ -294,12 +293,6 @@ class AuroraFM(torch.nn.Module):
         return self.encoder(x)
 
 # %% ../nbs/30_backbones.ipynb #64df7910
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(1 << 20): h.update(b)
-    return h.hexdigest()
-
 def _checkpoint_problem(path: Path) -> tuple | None:
     "None for what may be a torch.save file (a zip, or torch's older pickle format); ('truncated', why) for a zip cut short."
     with open(path, 'rb') as f: head = f.read(8)
@@ -321,7 +314,7 @@ def aurora_fm_weights(
     p = Path(weights_file)
     if not p.is_file(): raise WeightsNotFound(f"Aurora-FM weights not found at {p}; leave weights_file out to use tame's copy "
                                               f"(downloaded on first use from {AURORA_FM['url']})")
-    if (digest := _file_sha256(p)) != AURORA_FM['sha256'].lower():
+    if (digest := file_sha256(p)) != AURORA_FM['sha256'].lower():
         raise DataFormatError(f"SHA-256 {digest} is not that of the published Aurora-FM weights ({AURORA_FM['sha256']}): "
                               "not used (a damaged or another file; left where it is)", p)
     return p

@@ -20,7 +20,7 @@ from .core import AURORA_IDS, CLASSES, PROB_COLUMNS, classifier_file, get_logger
 from .engine import FeatureExtractor
 from .imageprep import oath_fov
 from .published import classifier_path, no_classifier_error
-from .sources import calibration_items, check_image_shapes, image_index, image_items, split_frame
+from .sources import calibration_items, check_calibration_apart, check_image_shapes, image_index, image_items, split_frame
 from .svm import model_proba
 from .train import train_classifier
 
@@ -251,6 +251,7 @@ class AsimClassifier:
             files = image_items(image_file_list)
             placed = _place(files, file_pattern, cam)
         self._warn_synthetic()
+        check_calibration_apart(self.config.calibration, files)      # int8: never calibrated on the images it classifies
         if kind == 'raw' and fov.center_frac is None: check_image_shapes(files, fov)   # one warning per odd shape
         if batch_size is not None and batch_size != self.config.batch_size:
             self.config = self.config.replace(batch_size=batch_size)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -24,7 +23,7 @@ from sklearn.calibration import CalibratedClassifierCV
 
 from .archives import extract_7z
 from .backbones import get_backbone
-from .core import CLASSES, DataFormatError, atomic_write, classifier_file, get_logger, in_cli_terms, tame_version
+from .core import CLASSES, DataFormatError, atomic_write, classifier_file, file_sha256, get_logger, in_cli_terms, tame_version
 
 # %% auto #0
 __all__ = ['ALLOWED_TYPES', 'MAX_CLASSIFIER_BYTES', 'MAX_ZIP_MEMBERS', 'MAX_SCHEMA_BYTES', 'MAX_SCHEMA_NODES',
@@ -427,12 +426,6 @@ def tame_classifier_files(
     named = [folder / n for n in TAME_CLASSIFIER_NAMES if (folder / n).is_file()]
     return named + sorted(p for p in folder.glob('*.clf') if p.is_file() and p not in named)
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while chunk := f.read(2**20): h.update(chunk)
-    return h.hexdigest()
-
 def _convert_hint(missing: Path, found: list[Path], cli: bool = False) -> str:
     "One line: no tame classifier, but TAME's is here, and the call (or command) that converts it."
     f = found[0]
@@ -440,7 +433,7 @@ def _convert_hint(missing: Path, found: list[Path], cli: bool = False) -> str:
     how = (f"`tame convert-tame --classifier {f} --trust-pickle --torch-path {missing.parent}`" if cli else
            f"AsimClassifier.from_tame_pickle({str(f)!r}, trust=True, torch_path={str(missing.parent)!r})")
     return (f"no classifier at {missing}, but TAME's classifier {f} is there{more}: if you trust its source (unpickling "
-            f"runs its code; SHA-256 {_sha256(f)}), convert it once with {how}")
+            f"runs its code; SHA-256 {file_sha256(f)}), convert it once with {how}")
 
 def tame_other_files(
     folder: str | os.PathLike,   # a folder (`torch_path`, or TAME's data folder)
@@ -521,7 +514,7 @@ def classifier_from_tame_pickle(
     if path.suffix.lower() == '.7z':
         return _from_tame_7z(path, trust=trust, torch_path=torch_path, model_file=model_file, backbone=backbone, layer=layer,
                              pretrained=pretrained, overwrite=overwrite)
-    digest = _sha256(path)
+    digest = file_sha256(path)
     if not trust:
         raise ClassifierFileError(f"a pickle (SHA-256 {digest}). Unpickling runs whatever code the file holds, so tame "
                                   "opens one only when you state that you trust where it came from: "

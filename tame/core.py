@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #08062037
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.metadata
 import logging
@@ -27,7 +28,7 @@ __all__ = ['CLASSES', 'CLASS_LABELS', 'CLASS_IDS', 'AURORA_IDS', 'NON_AURORA_IDS
            'DataFormatError', 'in_cli_terms', 'caller_stacklevel', 'warn_deprecated', 'deprecated_names',
            'process_umask', 'WriteError', 'write_error', 'atomic_write', 'LockedError', 'LinkError', 'real_folder',
            'remove_tree', 'lock_file', 'utc_timestamp', 'utc_times', 'canonical_column', 'rename_old_columns',
-           'tame_version', 'classifier_file', 'night_of']
+           'tame_version', 'classifier_file', 'night_of', 'file_sha256']
 
 # %% ../nbs/00_core.ipynb #587dbbc7
 CLASSES = ('arc', 'diffuse', 'discrete', 'cloudy', 'moon', 'noaurora')   # OATH picType, index = class6 id
@@ -417,3 +418,13 @@ def night_of(
     t = pd.Series(utc_times(pd.Series(times) if np.ndim(times) == 0 else times))
     shift = pd.to_timedelta(np.asarray(lon_deg, dtype=float) / 15.0 - 12.0, unit='h')
     return (t + shift).dt.strftime('%Y-%m-%d').rename('night')
+
+# %% ../nbs/00_core.ipynb #af6ad381
+def file_sha256(
+    path: str | os.PathLike,   # any file
+) -> str:                      # hex digest
+    "SHA-256 of a file's bytes, read in 1 MiB blocks."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while block := f.read(1 << 20): h.update(block)
+    return h.hexdigest()

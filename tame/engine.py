@@ -225,7 +225,8 @@ _EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'au
 
 def _cpu_name() -> str:
     "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` says."
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    try:
+        with open('/proc/cpuinfo') as f: return next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
 def machine_id() -> dict:

@@ -237,11 +237,14 @@ def meridian_bins(
 # %% ../nbs/60_figures.ipynb #5cf2c96f
 def brightness_keogram(
         files,                          # raw image paths in time order (an unreadable one gives a NaN column)
-        fov_radius_frac: float = 0.5,   # not used: the whole middle column of the image is taken
         width_px: int = 3,              # without a sky map: columns around the middle averaged (width_px // 2 on each side)
         skymap: SkyMap | None = None,   # per-pixel look directions; None: north up, equidistant lens assumed
+        **legacy,                       # tame 0.2's fov_radius_frac= (never used: the whole middle column is taken): one release
        ) -> np.ndarray:
     "(n_rows, n_images) keogram, scaled to the bit depth: the middle column (no sky map) or 2° zenith-angle bins of the meridian."
+    if legacy.pop('fov_radius_frac', None) is not None:
+        warn_deprecated('brightness_keogram(fov_radius_frac=)', 'brightness_keogram(files) (the argument was never used)')
+    if legacy: raise TypeError(f"brightness_keogram() got unexpected keyword arguments: {', '.join(sorted(legacy))}")
     bins = meridian_bins(skymap)[1] if skymap is not None else None
     cols = []
     for f in files:

@@ -23,19 +23,19 @@ import pandas as pd
 from .backbones import get_backbone
 from .classify import AsimClassifier, class_probabilities
 from .camera import CAMERAS, Camera, as_cameras, get_camera
-from .core import classifier_file, data_dir, deprecated_names, get_logger, in_cli_terms, lock_file, real_folder, remove_tree, tame_version, utc_times
+from .core import classifier_file, data_dir, deprecated_names, file_sha256, get_logger, in_cli_terms, lock_file, real_folder, remove_tree, tame_version, utc_times
 from .config import EngineConfig, FieldOfView, settings_differences
 from .engine import FeatureExtractor, engine_settings
 from .featurefiles import read_features
-from .imageprep import ImagePipeline
+from .imageprep import ImagePipeline, oath_fov
 from .hdf import open_hdf, read_table_header
 from .parallel import parallel_map, wait_futures
 from .groundfiles import read_iaga2002, read_image_txt, read_pangaea_ceilometer
-from .sources import ASIM_FILE_RE, image_index, index_archive
+from .sources import ASIM_FILE_RE, check_calibration_apart, image_index, index_archive
 from .store import month_file, read_records, write_month, write_records
 
 # %% auto #0
-__all__ = ['SETTINGS_KEYS', 'AsimJob', 'SettingsMismatch', 'file_sha256', 'index_sha256', 'asim_settings', 'partition_files',
+__all__ = ['SETTINGS_KEYS', 'AsimJob', 'SettingsMismatch', 'index_sha256', 'asim_settings', 'partition_files',
            'process_partition', 'assemble_month', 'loaded_engines', 'run_asim_partitions', 'PreProcessor',
            'read_table_file', 'month_coverage']
 
@@ -75,15 +75,6 @@ SETTINGS_KEYS = ('backbone', 'layer', 'pretrained', 'preprocessing', 'classifier
 
 class SettingsMismatch(ValueError):
     "Finished results on the data path were made with other settings than this run's."
-
-def file_sha256(
-    path: str | os.PathLike,   # any file (e.g. the classifier)
-) -> str:                      # hex digest
-    "SHA-256 of a file's bytes."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
 
 def index_sha256(
     rows: pd.DataFrame,   # index_archive rows (file, time)
@@ -275,7 +266,7 @@ class PreProcessor:
                  engine: EngineConfig | str | None = None,   # how features are computed (network, layer, batch size, runtime, ...)
                  file_pattern: str = ASIM_FILE_RE,   # regex or template for image file names (see `tame.sources.index_archive`)
                  index=None,                     # an index CSV (file, time, station, wavelength) instead of names; then no asim_path
-                 fov: FieldOfView | None = None, # where the sky is in the frames (None: the camera's, else the inscribed circle)
+                 fov: FieldOfView | None = None, # where the sky is in the frames (None: `oath_fov(camera)`, as classify_images: the camera's, else its sky above 14°, else OATH's circle)
                  camera: Camera | str | None = None,    # your camera (or a code of tame.camera.CAMERAS): names, station and one filter, field of view
                  declination_deg: float | None = None,  # IAGA-2002 E, H, Z files without DECBAS: their declination, ° east (None: the camera's)
                  timezone: str | None = None,    # index CSV: the zone of times written without one (None: such times are refused)
@@ -285,7 +276,7 @@ class PreProcessor:
         self.torch_path = torch_path
         self.data_path = Path(data_path) if data_path is not None else data_dir(None, 'processed')
         self.camera = get_camera(camera) if isinstance(camera, str) else camera
-        self.fov = FieldOfView.coerce(fov, legacy, default=self.camera.fov if self.camera else None, where='PreProcessor')   # checked before anything is written
+        self.fov = FieldOfView.coerce(fov, legacy, default=oath_fov(self.camera), where='PreProcessor')   # checked before anything is written
         self.declination_deg = declination_deg if declination_deg is not None or self.camera is None else self.camera.declination_deg
         self.timezone = timezone
         self.config = EngineConfig.coerce(engine, legacy, where='PreProcessor', quiet=('batch_size',))
@@ -350,11 +341,7 @@ def _check_calibration(
     idx: pd.DataFrame,     # the run's index (path column)
 ):
     "Refuse a run whose images include any of its int8 calibration frames."
-    if not job.engine.calibration: return
-    cal = {os.path.abspath(c) for c in job.engine.calibration}
-    both = [p for p in idx['path'] if os.path.abspath(p) in cal]
-    if both: raise ValueError(f'{len(both)} images of this run are int8 calibration frames, e.g. {both[0]}; '
-                              'calibrate on frames outside the run (e.g. another month in a folder of its own)')
+    check_calibration_apart(job.engine.calibration, idx['path'])     # by real path and by content: links and copies too
 
 # %% ../nbs/50_preprocess.ipynb #daff7943
 def _plan_month(

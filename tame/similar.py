@@ -117,7 +117,7 @@ def similar_command(
                   getattr(args, 'asim_path', None))
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     stem = f"similar_{Path(str(args.frame).split('#')[0]).stem}"
-    with atomic_write(out / f'{stem}.csv', 'w') as f: tab.to_csv(f, index=False)
+    with atomic_write(out / f'{stem}.csv', 'w', encoding='utf-8', errors='surrogateescape') as f: tab.to_csv(f, index=False)   # stored names keep their bytes
     fig = plot_similar(tab, kind=getattr(args, 'kind', 'raw'))
     with atomic_write(out / f'{stem}.png', 'wb') as f: fig.savefig(f, format='png', dpi=110)
     plt.close(fig)

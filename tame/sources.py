@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from . import imagefiles
 from .camera import Camera, as_cameras, get_camera
 from .config import FieldOfView
-from .core import DataFormatError, deprecated_names, get_logger, in_cli_terms, utc_times
+from .core import DataFormatError, deprecated_names, file_sha256, get_logger, in_cli_terms, utc_times
 from .groundfiles import read_text
 from .imagefiles import split_frame
 
@@ -33,7 +33,7 @@ except ModuleNotFoundError: import tomli as tomllib     # Python 3.10
 __all__ = ['INDEX_COLUMNS', 'ASIM_FILE_RE', 'DASC_FILE_PATTERN', 'THEMIS_CDF_RE', 'SQUARE_TOLERANCE', 'MIN_FOV_PIXELS',
            'find_images', 'file_name_regex', 'parse_file_name', 'index_frame', 'index_files', 'read_image_index',
            'image_index', 'index_archive', 'image_items', 'calibration_items', 'ImageItem', 'index_items',
-           'shared_images', 'check_image_shapes', 'read_cameras', 'split_frame']
+           'shared_images', 'check_calibration_apart', 'check_image_shapes', 'read_cameras', 'split_frame']
 
 # %% ../nbs/13_sources.ipynb #b5258fb9
 _log = get_logger('sources')
@@ -457,26 +457,19 @@ def index_items(
 # %% ../nbs/13_sources.ipynb #1cfdef3a
 def _digest(path: str, quick: bool) -> str:
     "SHA-256 of a file's size and first and last 64 KiB (quick) or of all its bytes."
-    h = hashlib.sha256()
+    if not quick: return file_sha256(path)
     with open(path, 'rb') as f:
-        if quick:
-            size = os.fstat(f.fileno()).st_size
-            h.update(str(size).encode()); h.update(f.read(65536)); f.seek(max(size - 65536, 0)); h.update(f.read(65536))
-        else:
-            for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
+        size = os.fstat(f.fileno()).st_size; head = f.read(65536); f.seek(max(size - 65536, 0))
+        return hashlib.sha256(str(size).encode() + head + f.read(65536)).hexdigest()
 
 def shared_images(
     calibration,   # image items (paths, 'file.cdf#N'), e.g. an int8 calibration set
     images,        # image items, e.g. those classified
 ) -> list[tuple[str, str, str]]:   # (calibration item, image item, 'same file' or 'same content')
     "The images in both sets: the same file (resolved real path) or the same bytes under another name; the same frame of files of several."
-    def keyed(items):
-        out = {}
-        for it in map(str, items):
-            base, frame = split_frame(it)
-            try: out.setdefault((os.path.realpath(base), frame), it)
-            except OSError: pass
+    def keyed(items):     # (real path, frame) -> the first item naming it
+        out: dict = {}
+        for it in map(str, items): base, frame = split_frame(it); out.setdefault((os.path.realpath(base), frame), it)
         return out
     a, b = keyed(calibration), keyed(images)
     found = [(a[k], b[k], 'same file') for k in a.keys() & b.keys()]
@@ -489,12 +482,20 @@ def shared_images(
             except OSError: pass
         return out
     sizes = {os.path.getsize(r) for r, _ in rest_a if os.path.isfile(r)}
-    qa, qb = by(rest_a, True, sizes), by(rest_b, True, sizes)
-    near = {k for k in qa.keys() & qb.keys()}
+    near = (qa := by(rest_a, True, sizes)).keys() & (qb := by(rest_b, True, sizes)).keys()   # same size, head and tail
     fa = by({k: v for k, v in rest_a.items() if any(v in qa[q] for q in near)}, False)
     fb = by({k: v for k, v in rest_b.items() if any(v in qb[q] for q in near)}, False)
     found += [(x, y, 'same content') for k in fa.keys() & fb.keys() for x in fa[k] for y in fb[k]]
     return sorted(found)
+
+def check_calibration_apart(
+    calibration,   # image items of an int8 calibration set (None or empty: nothing to check)
+    images,        # image items about to be classified or processed
+) -> None:
+    "Refuse images that are calibration frames too: the same file (by any name or link) or the same bytes (`shared_images`)."
+    if both := (shared_images(calibration, images) if calibration else []):
+        raise ValueError(f'{len(both)} of these images are int8 calibration frames, e.g. {both[0][1]} ({both[0][2]} as {both[0][0]}); '
+                         'calibrate on frames outside those you classify (e.g. another month in a folder of its own)')
 
 # %% ../nbs/13_sources.ipynb #d05391ff
 SQUARE_TOLERANCE = 0.05   # |H - W| / max(H, W) above this: the frame is not (nearly) square
