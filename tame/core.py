@@ -5,12 +5,15 @@
 # %% ../nbs/00_core.ipynb #08062037
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import importlib.metadata
 import logging
 import os
+import shutil
 import socket
+import stat
 import sys
 import time
 import tempfile
@@ -26,9 +29,9 @@ __all__ = ['CLASSES', 'CLASS_LABELS', 'CLASS_IDS', 'AURORA_IDS', 'NON_AURORA_IDS
            'REMOVED_IN', 'DEPRECATIONS', 'DATA_TYPES', 'STATS', 'TAME_STATS', 'PROB_COLUMNS', 'CLF_FILE',
            'MONTH_COLUMNS', 'COLUMN_RENAMES', 'MAX_DT_S', 'class2_of', 'data_dir', 'get_logger', 'set_verbosity',
            'DataFormatError', 'in_cli_terms', 'caller_stacklevel', 'warn_deprecated', 'deprecated_names',
-           'process_umask', 'WriteError', 'write_error', 'atomic_write', 'LockedError', 'LinkError', 'real_folder',
-           'remove_tree', 'lock_file', 'utc_timestamp', 'utc_times', 'canonical_column', 'rename_old_columns',
-           'tame_version', 'classifier_file', 'night_of', 'file_sha256']
+           'deprecated_objects', 'process_umask', 'WriteError', 'write_error', 'atomic_write', 'LockedError',
+           'LinkError', 'real_folder', 'remove_tree', 'lock_file', 'utc_timestamp', 'utc_times', 'canonical_column',
+           'rename_old_columns', 'tame_version', 'classifier_file', 'night_of', 'file_sha256']
 
 # %% ../nbs/00_core.ipynb #587dbbc7
 CLASSES = ('arc', 'diffuse', 'discrete', 'cloudy', 'moon', 'noaurora')   # OATH picType, index = class6 id
@@ -144,11 +147,21 @@ def deprecated_names(
         return obj() if call else obj
     return __getattr__
 
-# %% ../nbs/00_core.ipynb #fe8a0c19
-import errno
-import shutil
-import stat
+def deprecated_objects(
+    module: str,          # the module answering (its __name__), for the AttributeError
+    old_module: str,      # where the names were in the release that deprecated them (e.g. 'tame.features')
+    names: dict,          # old name -> (what to use now, said in the warning; the object that answers until removed)
+    since: str = '0.3',   # the version that deprecated them
+):                        # a module-level __getattr__ (PEP 562)
+    "Like `deprecated_names`, for old names whose object has no public path of its own (a private helper now)."
+    for old, (new, _) in names.items(): _record(f'{old_module}.{old}', new, since)
+    def __getattr__(name: str):
+        if name not in names: raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        warn_deprecated(f'{old_module}.{name}', names[name][0], since)
+        return names[name][1]
+    return __getattr__
 
+# %% ../nbs/00_core.ipynb #fe8a0c19
 def process_umask() -> int:
     "This process's umask (e.g. 0o022), read without changing it where the OS allows."
     try:

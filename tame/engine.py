@@ -30,7 +30,7 @@ import torch
 from .backbones import BackboneSpec, FeatureNet, load_backbone, set_model_and_device
 from .config import DEFAULT_ENGINE_SETTINGS, EngineConfig, FieldOfView
 from .config import ENGINES as _ENGINES, PRECISIONS as _PRECISIONS
-from .core import atomic_write, data_dir, deprecated_names, get_logger, lock_file, warn_deprecated
+from .core import atomic_write, data_dir, deprecated_objects, get_logger, lock_file, warn_deprecated
 from .featurefiles import FeatureRun, feature_frame
 from .imageprep import ImagePipeline, grey_to_input
 from .imagefiles import split_frame
@@ -588,11 +588,4 @@ _OLD_NAMES = {   # tame.features.<name> in 0.2 -> (what to use now, said in the 
     'ENGINES': ('tame.config.ENGINES', _ENGINES),
     'PRECISIONS': ('tame.config.PRECISIONS', _PRECISIONS),
 }
-deprecated_names('tame.features', {k: new for k, (new, _) in _OLD_NAMES.items()})   # on record for the removal table
-
-def __getattr__(name: str):
-    "tame 0.2's names of `tame.features` that live here: each answers with a FutureWarning saying what to use (PEP 562)."
-    if name not in _OLD_NAMES: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    new, obj = _OLD_NAMES[name]
-    warn_deprecated(f'tame.features.{name}', new)
-    return obj
+__getattr__ = deprecated_objects(__name__, 'tame.features', _OLD_NAMES)   # each answers with a FutureWarning; on record for the removal table

@@ -18,7 +18,7 @@ from scipy import sparse
 from .backbones import BackboneSpec, get_backbone
 from .camera import Camera
 from .config import DEFAULT_BACKBONE, FieldOfView
-from .core import STATS, deprecated_names, warn_deprecated
+from .core import STATS, deprecated_objects
 from .oath import oath_table, read_green
 from .imagefiles import ImageError, read_image
 
@@ -371,11 +371,4 @@ _OLD_NAMES = {   # tame.features.<name> in 0.2 -> (what to use now, said in the 
     'tame2022_bins': (f"tame2022_stats ({_PRIVATE}: tame.imageprep._tame2022_bins)", _tame2022_bins),
     'tame2022_moments': (f"tame2022_stats ({_PRIVATE}: tame.imageprep._tame2022_moments)", _tame2022_moments),
 }
-deprecated_names('tame.features', {k: new for k, (new, _) in _OLD_NAMES.items()})   # on record for the removal table
-
-def __getattr__(name: str):
-    "tame 0.2's names of `tame.features` that live here: each answers with a FutureWarning saying what to use (PEP 562)."
-    if name not in _OLD_NAMES: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    new, obj = _OLD_NAMES[name]
-    warn_deprecated(f'tame.features.{name}', new)
-    return obj
+__getattr__ = deprecated_objects(__name__, 'tame.features', _OLD_NAMES)   # each answers with a FutureWarning; on record for the removal table

@@ -51,3 +51,23 @@ def readme_examples(oath_dir: str, torch_path: str) -> None:
     ds = AsimDataSet(['a.png'])
     print(len(ds))
     download_oath(sha256='0' * 64)
+
+
+def camera_and_field_examples(torch_path: str) -> None:
+    "The 0.3 additions as the README and the tutorials call them: a camera, a published classifier, similar frames, the engines."
+    from tame.backbones import list_backbones
+    from tame.engine import measure_engines
+    from tame.published import classifier_path, list_classifiers
+    from tame.similar import similar
+    res = AsimClassifier(torch_path=torch_path).classify_images('dasc/', camera='PKR', file_pattern='poker_%Y%m%dT%H%M%S_{wavelength_nm}nm')
+    print(res[['time', 'loc', 'wavelength_A']])
+    tame_svm = AsimClassifier(classifier='tame2022-oath')
+    print(tame_svm.predict(['a.png']), classifier_path('tame2022-oath', trust=True), list_classifiers(torch_path))
+    pp = PreProcessor(asim_path='mydata', data_path='processed', camera=get_camera('PKR'), declination_deg=15.0)
+    pp.proc_asim(batch_size=64)
+    da = DataAnalyzer('processed', torch_path, 'figures', cameras=[get_camera('PKR')], pairs={'PKR': 'BOU'}, wavelength=5577)
+    da.write_figures('2015-10-07', '2015-10-08')
+    near = similar('processed', 'mydata/frame.FITS', n=10, station='PKR')
+    same = Provider('processed').similar('mydata/frame.FITS', n=10)
+    print(len(near), len(same), list_backbones(), measure_engines(batch_size=8, seconds=1.0, save=False))
+    FeatureExtractor(EngineConfig(backbone='aurora_fm', engine='auto'))
