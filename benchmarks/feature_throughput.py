@@ -267,15 +267,18 @@ def main():
         procs, res = {}, {}
         for v in variants:                                      # set up one at a time (compilations do not overlap)
             p = Variant(v, w, a.batch, log); r = p.ask()
-            if 'error' in r: print(f'{v}: not run ({r["error"]})', flush=True); p.stop(); continue
+            if 'error' in r: say(f'{v}: not run ({r["error"]})'); p.stop(); continue
             procs[v], res[v] = p, dict(r, net=[], e2e=[]); print(f'{v}: ready ({r["setup_s"]:.0f} s)', flush=True)
         for _ in range(a.rounds):                               # network only, then end to end: the variants take turns
             for v, p in procs.items(): res[v]['net'].append(p.ask(cmd='net', seconds=a.seconds)['rate'])
         for _ in range(a.rounds):
             for v, p in procs.items(): res[v]['e2e'].append(p.ask(cmd='e2e')['rate'])
-        if not a.skip_agreement:
-            for v, p in procs.items(): p.ask(cmd='feats', path=str(w / 'agree_g.npy'), out=str(w / f'{v}.feats.npy'))
         for p in procs.values(): p.stop()
+        if not a.skip_agreement:        # one variant at a time, in a fresh process: eleven at once, with their loaders, ran out of 24 GB
+            for v in procs:
+                p = Variant(v, w, a.batch, log)
+                if 'error' not in p.ask(): p.ask(cmd='feats', path=str(w / 'agree_g.npy'), out=str(w / f'{v}.feats.npy'))
+                p.stop()
         log.close(); print(f'(variant logs: {w / "variants.log"} while running)')
         m['load_after'] = os.getloadavg()[0]
         ref = np.load(w / 'plain.logits.npy') if 'plain' in res else None

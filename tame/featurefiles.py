@@ -142,9 +142,10 @@ def rotated_oath_items(
                        oath_dir,     # OATH tree (genuine or synthetic)
                        table,        # `oath_table(oath_dir)`: picNum and rotAng per image
                        dest,         # an empty folder to write the rotated images into
+                       progress: bool = True,   # show the rotation's progress bar
                       ) -> list[str]: # one rotated PNG per row of `table`, in its order
     "OATH's images rotated by their rotAng (OATH's rotate.sh, `tame.oath.write_rotated`), as items for the feature engine."
-    dest = write_rotated(oath_dir, dest)
+    dest = write_rotated(oath_dir, dest, progress=progress)
     return [str(dest / f"{p}_{int(r):03d}.png") for p, r in zip(table.picNum, table.rotAng)]
 
 FEATURE_CACHE_FORMAT = 'tame-feature-cache/1'

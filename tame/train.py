@@ -58,7 +58,7 @@ def _oath_features(eng, oath_dir, table, features_file, rotate: bool, progress: 
         check_feature_cache(features_file, feature_cache_manifest(oath_dir, eng.spec.name, eng.layer, True, table, rotate))
     cached = features_file is not None and Path(features_file).exists()
     with tempfile.TemporaryDirectory(prefix='tame-rotated-') as work:
-        items = rotated_oath_items(oath_dir, table, work) if rotate and not cached else table.path.astype(str)
+        items = rotated_oath_items(oath_dir, table, work, progress) if rotate and not cached else table.path.astype(str)
         feats = eng.extract(items, ids=table.picNum, kind='oath', out=features_file, progress=progress)
     return feats.loc[table.picNum].filter(like='feat_').to_numpy()
 
