@@ -151,14 +151,16 @@ def run_classify(
     res = clf.classify_images(files, kind=args.kind, progress=_bars(args), fov=_fov(args, cam), file_pattern=args.file_pattern,
                               index=args.index, camera=cam, timezone=args.timezone)
     with atomic_write(args.out, 'w', encoding='utf-8', errors='surrogateescape') as f: res.to_csv(f, index=False)   # names not in UTF-8 keep their bytes
-    bad, timed = int((res.status != 'ok').sum()), int(res.time.notna().sum())
+    ok = res.status == 'ok'
+    bad, untimed = int((~ok).sum()), ok & res.time.isna()      # an unreadable image has its reason in the CSV, not a name to blame
     _say(f'{len(res)} images classified ({bad} unreadable, listed with their reason) -> {Path(args.out).resolve()}')
+    if bad: _say(f"  e.g. {res.file[~ok].iloc[0]}: {res.status[~ok].iloc[0]}")
     if args.index and res.attrs.get('unparsed'):
         _say(f"{len(res.attrs['unparsed'])} files listed in {args.index} were not found and are not in the CSV, "
              f"e.g. {res.attrs['unparsed'][0][0]} ({res.attrs['unparsed'][0][1]})")
-    if timed < len(res) and (args.file_pattern or args.camera or args.kind == 'raw'):
-        _say(f"{len(res) - timed} of {len(res)} images have no time, station or wavelength: neither their files nor their names "
-             f"{'(--file-pattern ' + repr(args.file_pattern) + ') ' if args.file_pattern else ''}say it, e.g. {res.file[res.time.isna()].iloc[0]}; "
+    if untimed.any() and (args.file_pattern or args.camera or args.kind == 'raw'):
+        _say(f"{int(untimed.sum())} of {int(ok.sum())} readable images have no time, station or wavelength: neither their files nor their names "
+             f"{'(--file-pattern ' + repr(args.file_pattern) + ') ' if args.file_pattern else ''}say it, e.g. {res.file[untimed].iloc[0]}; "
              'give --file-pattern TEMPLATE, --camera CODE|FILE or --index CSV (see `tame classify --help`)')
     return 0
 

@@ -34,7 +34,7 @@ from .core import atomic_write, data_dir, deprecated_objects, get_logger, lock_f
 from .featurefiles import FeatureRun, feature_frame
 from .imageprep import ImagePipeline, grey_to_input
 from .imagefiles import split_frame
-from .sources import calibration_items
+from .sources import calibration_items, check_calibration_apart
 
 # %% auto #0
 __all__ = ['FAST_EXTRA', 'AUTO_LONG_JOB', 'tune_malloc', 'calibration_id', 'engine_settings', 'machine_id', 'auto_choice',
@@ -449,12 +449,9 @@ class FeatureExtractor:
         if len(ids) != len(items): raise ValueError(f"{len(items)} items but {len(ids)} ids")
         if len(set(ids)) != len(ids): raise ValueError('ids must be unique')
         pipe = ImagePipeline(self.spec, kind, FieldOfView.coerce(fov, pipeline_kw, where='FeatureExtractor.extract'), **pipeline_kw)
-        if self.calibration:                             # never evaluate on the calibration images
-            cal = {os.path.abspath(c) for c in self.calibration}
-            both = [it for it in items if os.path.abspath(it) in cal]
-            if both: raise ValueError(f'{len(both)} of the items are calibration images of this int8 engine, e.g. {both[0]}; '
-                                      'calibrate on other images of the same kind')
+        check_calibration_apart(self.calibration, items)   # never evaluate on the calibration images (by real path and content)
         if self.auto is not None and len(items) >= AUTO_LONG_JOB: self._long_job()   # a long job: the fastest exact runtime
+        self._step(0)                                   # a network compiled meanwhile (or by another run): switch now, so the record says so
         run = FeatureRun(out, dict(self.info, preprocessing=pipe.config(), tame_features=1))
         if (done := run.finished(ids)) is not None: return done
         frames = run.batches()
