@@ -60,7 +60,11 @@ def page_text(nb) -> str:
 # `pip install -e .[dev]` into whatever environment is active. Building the docs must not install anything,
 # so nbdev's installer is replaced by one that fails, and the steps of nbdev's _pre_docs run one by one.
 PROC = """
-import nbdev.quarto as q, nbdev.doclinks
+import inspect, fastcore.docments as fd, nbdev.quarto as q, nbdev.doclinks
+def _signature(obj, *a, eval_str=False, **k):    # a parameter typed with a class the notebook defines further down (a forward
+    try: return inspect.signature(obj, *a, eval_str=eval_str, **k)      # reference): shown as written instead of failing the page
+    except NameError: return inspect.signature(obj, *a, **k)
+fd.signature = _signature
 def _refuse(*a, **k): raise SystemExit('build_docs: nbdev tried to install Quarto / pip install -e; refused')
 q.install.__wrapped__ = q.install_quarto.__wrapped__ = _refuse
 q.refresh_quarto_yml()
