@@ -38,12 +38,6 @@ class ClassifiedImages(pd.DataFrame):
     "`classify_images`' table; TAME's column names `pred` and `class_0` .. `class_5` still answer, with a FutureWarning naming tame's."
     _metadata: list = []
 
-    def __init__(self,
-                 *args,      # pandas.DataFrame's arguments: data, index, columns, dtype, copy
-                 **kwargs,   # and its keywords (written out here: pandas' annotations name types it imports only for type checkers)
-                ):
-        super().__init__(*args, **kwargs)
-
     @property
     def _constructor(self): return ClassifiedImages
 

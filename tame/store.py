@@ -147,12 +147,6 @@ class Records(pd.DataFrame):
     "A DataFrame of tame records that still answers old column names (`df['MEAN']`: img_mean, with a FutureWarning)."
     _metadata = []
 
-    def __init__(self,
-                 *args,      # pandas.DataFrame's arguments: data, index, columns, dtype, copy
-                 **kwargs,   # and its keywords (the signature is written out here: pandas' names types it imports only for type checkers)
-                ):
-        super().__init__(*args, **kwargs)
-
     @property
     def _constructor(self): return Records
 
