@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .config import EngineConfig, settings_differences
-from .core import STATS, DataFormatError, atomic_write, data_dir, rename_old_columns
+from .core import STATS, DataFormatError, atomic_write, data_dir, real_folder, remove_tree, rename_old_columns
 from .hdf import read_table, write_table
 from .oath import oath_table, write_rotated
 
@@ -94,7 +93,7 @@ class FeatureRun:
 
     def batches(self) -> list[pd.DataFrame]:
         "The finished batches of an interrupted run with the same settings; an image in two batches is kept once."
-        if self.parts is None or not self.parts.is_dir(): return []
+        if self.parts is None or not real_folder(self.parts, self.parts.parent, create=False).is_dir(): return []   # a link: refused
         meta = self.parts / 'meta.json'
         if meta.exists():
             try: old = json.loads(meta.read_text())
@@ -118,7 +117,7 @@ class FeatureRun:
            ) -> None:
         "Keep one finished batch: a file named by the ids it holds, so that two writers never share a name (nothing without `out`)."
         if self.parts is None: return
-        self.parts.mkdir(parents=True, exist_ok=True)
+        real_folder(self.parts, self.parts.parent)             # never written through a link
         if not (self.parts / 'meta.json').exists():
             with atomic_write(self.parts / 'meta.json', 'w') as fh: json.dump(self.settings, fh)
         feat_cols = [c for c in df.columns if c.startswith('feat_')]
@@ -133,8 +132,9 @@ class FeatureRun:
               ) -> Path | None:    # the file written (None without `out`)
         "Write the whole table to `out` (atomically), then remove the parts."
         if self.out is None: return None
+        real_folder(self.parts, self.parts.parent, create=False)   # a link: refused before anything is written
         write_features(df, self.out)
-        shutil.rmtree(self.parts, ignore_errors=True)
+        remove_tree(self.parts, self.parts.parent)
         return self.out
 
 # %% ../nbs/21_featurefiles.ipynb #a6b6a306
