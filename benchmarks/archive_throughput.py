@@ -7,8 +7,7 @@ Writes a synthetic month (tame.synth_archive.make_asim_archive: stations NYA and
 PNG a minute: 42 hours = 10,080 frames in 4 partitions, plus one small partition of 10 frames), then in one process
   1. the engine alone: `FeatureExtractor.extract` on 1,024 of the month's frames, after a warm-up call (img/s);
   2. `PreProcessor(...).proc_asim()` on the whole month, with no classifier (img/s over the month, start-up included,
-     and per partition); the engine and its network are made once for all partitions, each partition starts its
-     own loader processes (about 0.3 s on 2 cores) and stops them when it is done.
+     and per partition); the engine, its network and its loader processes are made once for all partitions.
 Goal (issue 20): proc_asim >= 85 % of the engine's end-to-end rate; a small partition pays no start-up again.
 int8 is calibrated on frames of another month (a folder of their own, never frames of the run).
 """

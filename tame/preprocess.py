@@ -164,7 +164,7 @@ def process_partition(
     write_records(pd.concat([rec, f.drop(columns='status'), class_probabilities(clf, f), f[['status']]], axis=1), out, 'asim', meta)
     work.unlink(missing_ok=True)
     return dict(info, skipped=False, seconds=time.time() - t0, bad=int((~ok).sum()), model_loads=_LOADS[0], device=str(engine.device),
-                loader_pids=engine.loader_pids())                # the loader processes that read this partition (ended with it)
+                loader_pids=engine.loader_pids())                # the engine's loader processes, kept across partitions
 
 # %% ../nbs/50_preprocess.ipynb #2c01eb21
 def _image_id(name: str) -> str:
