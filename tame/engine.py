@@ -85,6 +85,8 @@ def _loader_count(n: int | None, cpu: bool = False) -> tuple[int, bool]:
     if n is None and cpu and cores > 1: return min(cores, 16), True       # a CPU: loading and the network take turns on all cores
     return (n if n is not None else 1 if cores <= 2 else 2), False
 
+LOADER_IDLE_S = 30.0   # seconds: loader processes left unused this long are stopped (the next call starts them again)
+
 def _split_batch(job: tuple, k: int) -> list[tuple]:
     "A batch's job (pipe, items, ids) cut into at most k jobs of about equal size."
     pipe, items, ids = job; step = -(-len(items) // k)
@@ -98,21 +100,30 @@ def _merge_batch(parts: list) -> tuple:
 _NOT_COPIED = ('a FeatureExtractor holds a loaded network and live loader processes: it is not copied or pickled '
                '(share the same one, or make another with the same arguments)')
 
-# %% ../nbs/32_engine.ipynb #5ba775d4
-LOADER_IDLE_S = 30.0   # seconds: loader processes left unused this long are stopped (the next call starts them again)
+def _refuse_copy(self, *memo):
+    "Refused (`copy.deepcopy`, `pickle`): a copy would share the loader processes' pipes, and closing them would break the original."
+    raise TypeError(_NOT_COPIED)
 
+# %% ../nbs/32_engine.ipynb #5ba775d4
 class _LoaderPool:
     "An engine's loader processes: started on first use, kept while calls follow each other, stopped after `idle_s` unused, by `close`, garbage collection or the process's end."
     def __init__(self, workers: int, turns: bool = False, idle_s: float = LOADER_IDLE_S):
         self.workers, self.turns, self.idle_s = workers, turns, idle_s
-        self._pool, self._stop, self._busy, self._timer, self._lock = None, None, 0, None, threading.Lock()
+        self._pool, self._stop, self._busy, self._timer, self._lock = None, None, 0, None, threading.RLock()
 
     def run(self, fn, jobs: list, split=None, merge=None):
         "`fn(*job)` for every job, in order: in the loader processes (a few jobs ahead; or, taking turns, `split` among them and `merge`d), or here."
         if not self.workers or (len(jobs) < 2 and self._pool is None):   # one batch and no loader running: read here
             for job in jobs: yield fn(*job)
             return
-        pool, ahead = self._acquire(), deque()
+        with self._lock:                                    # counted busy: the idle timer leaves the pool alone
+            if self._timer is not None: self._timer.cancel()
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=torch.multiprocessing.get_context('fork'),
+                                                 initializer=_loader_worker, initargs=(None, os.getpid()))
+                # runs on close(), on garbage collection, and at the end of any process before it joins its children
+                self._stop = multiprocessing.util.Finalize(self, _stop_pool, args=(self._pool,), exitpriority=100)
+            pool, ahead, self._busy = self._pool, deque(), self._busy + 1
         try:
             if self.turns and split is not None:            # all of them on one batch while the caller waits; nothing read ahead
                 for job in jobs: yield merge([f.result() for f in [pool.submit(fn, *part) for part in split(job, self.workers)]])
@@ -121,55 +132,27 @@ class _LoaderPool:
                 ahead.append(pool.submit(fn, *job))
                 if len(ahead) > 2 * self.workers + 1: yield ahead.popleft().result()
             while ahead: yield ahead.popleft().result()
-        finally:
+        finally:                                            # finished, failed or abandoned: a broken pool stops now, an unused one later
             for f in ahead: f.cancel()
-            self._release(pool)
-
-    def _acquire(self) -> ProcessPoolExecutor:
-        "The running pool (started when there is none), counted busy so that the idle timer leaves it alone."
-        with self._lock:
-            if self._timer is not None: self._timer.cancel(); self._timer = None
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=torch.multiprocessing.get_context('fork'),
-                                                 initializer=_loader_worker, initargs=(None, os.getpid()))
-                # runs on close(), on garbage collection, and at the end of any process before it joins its children
-                self._stop = multiprocessing.util.Finalize(self, _stop_pool, args=(self._pool,), exitpriority=100)
-            self._busy += 1
-            return self._pool
-
-    def _release(self, pool: ProcessPoolExecutor):
-        "A call has ended (finished, failed or abandoned): a broken pool is stopped, an unused one stops after `idle_s`."
-        with self._lock:
-            self._busy -= 1
-            if pool is not self._pool or self._busy: return
-            if getattr(pool, '_broken', False): self._close(); return
-            self._timer = threading.Timer(self.idle_s, self._stop_idle, args=(pool,))
-            self._timer.daemon = True; self._timer.start()
-
-    def _stop_idle(self, pool: ProcessPoolExecutor):
-        with self._lock:
-            if pool is self._pool and not self._busy: self._close()
-
-    def _close(self):
-        stop, self._pool, self._stop = self._stop, None, None
-        if self._timer is not None: self._timer.cancel(); self._timer = None
-        if stop is not None: stop()
+            with self._lock:
+                self._busy -= 1
+                if pool is self._pool and not self._busy and getattr(pool, '_broken', False): self.close()
+                elif pool is self._pool and not self._busy:
+                    self._timer = threading.Timer(self.idle_s, self.close, args=(pool,)); self._timer.daemon = True; self._timer.start()
 
     def processes(self) -> dict:
         "The loader processes running now, by pid (none before the first `run`, after `close` or after `idle_s` unused)."
         return dict(self._pool._processes or {}) if self._pool is not None else {}
 
-    def close(self):
-        "Stop the loader processes now (they start again on the next `run`)."
-        with self._lock: self._close()
+    def close(self, pool: ProcessPoolExecutor | None = None):
+        "Stop the loader processes now (they start again on the next `run`); given `pool`, only if it is still this one's and unused."
+        with self._lock:
+            if pool is not None and (pool is not self._pool or self._busy): return
+            stop, self._pool, self._stop = self._stop, None, None
+            if self._timer is not None: self._timer.cancel(); self._timer = None
+            if stop is not None: stop()
 
-    def __deepcopy__(self, memo):
-        "Refused: a copy would share the processes' pipes, and closing them would break the original."
-        raise TypeError(_NOT_COPIED)
-
-    def __reduce__(self):
-        "Refused, as `__deepcopy__`."
-        raise TypeError(_NOT_COPIED)
+    __deepcopy__ = __reduce__ = _refuse_copy
 
 # %% ../nbs/32_engine.ipynb #6aa64bc8
 FAST_EXTRA = 'pip install "tame-aurora[fast]"'
@@ -529,13 +512,7 @@ class FeatureExtractor:
         "Stop this engine's loader processes now (they stop by themselves after `LOADER_IDLE_S` unused, and start again on the next `extract`)."
         self._loader.close()
 
-    def __deepcopy__(self, memo):
-        "Refused: a copy would share the loader processes' pipes, and closing them would break this engine."
-        raise TypeError(_NOT_COPIED)
-
-    def __reduce__(self):
-        "Refused, as `__deepcopy__`."
-        raise TypeError(_NOT_COPIED)
+    __deepcopy__ = __reduce__ = _refuse_copy
 
 # %% ../nbs/32_engine.ipynb #5e814619
 def extract_features(
