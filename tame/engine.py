@@ -137,7 +137,7 @@ class _LoaderPool:
             with self._lock:
                 self._busy -= 1
                 if pool is self._pool and not self._busy and getattr(pool, '_broken', False): self.close()
-                elif pool is self._pool and not self._busy:
+                elif pool is self._pool and not self._busy:           # (no `return` here: it would swallow the call's error)
                     self._timer = threading.Timer(self.idle_s, self.close, args=(pool,)); self._timer.daemon = True; self._timer.start()
 
     def processes(self) -> dict:
@@ -476,7 +476,7 @@ class FeatureExtractor:
             bs = self.batch_size
             jobs = [(pipe, [it for _, it in todo[k:k + bs]], [i for i, _ in todo[k:k + bs]]) for k in range(0, len(todo), bs)]
             with tqdm(total=len(ids), initial=len(done_ids), desc=f'features {self.spec.name}', unit='img', disable=not progress, leave=False) as bar, \
-                 closing(self._loader.run(_load_batch, jobs, _split_batch, _merge_batch)) as batches:   # loaders stopped however the loop ends
+                 closing(self._loader.run(_load_batch, jobs, _split_batch, _merge_batch)) as batches:   # the pool released however the loop ends
                 for x, bid, stats, status in batches:
                     f = self._ov(x, req) if req is not None else self.forward(x)
                     f[np.array([s != 'ok' for s in status])] = np.nan

@@ -175,7 +175,7 @@ def similar_frames(
     station: str | list | None = None,  # only these station codes; None: all
     start=None,                    # first time (naive means UTC); None: from the first month
     end=None,                      # last time; None: to the last month
-    index=None,                       # an approximate index of the store (a `FeatureIndex`, defined below); None: exact search
+    index: FeatureIndex | None = None,  # an approximate index of the store (see `FeatureIndex`, defined below); None: exact search
     chunk_mib: float = 64.0,       # exact search: features read at a time, MiB
 ) -> pd.DataFrame:                 # month, row, time, loc, wavelength_A, file, similarity; best first
     "The stored frames most like a stored frame (cosine of their features; only months made with its settings)."
