@@ -10,8 +10,8 @@ on the machine hits them alike; each figure is the median of the rounds.
   * network only: img/s of the variant's network on one batch of preprocessed 16-bit frames (already in memory);
   * end to end: img/s of `FeatureExtractor.extract` from the 16-bit PNG files (decode and preprocessing in its loader
     processes), each round a whole pass over the files, right after a call of two batches: the loaders are running, as
-    in a long job. (Loaders stop after tame.engine.LOADER_IDLE_S unused, and other variants run between rounds; a
-    job pays their start once, and the first call after it is also printed, as `cold`);
+    in a long job. (Loaders stop after tame.engine.LOADER_IDLE_S unused; a job pays their start once: that first call,
+    loaders stopped before it, is printed too, as `cold`);
   * logits vs fp32 eager on the timed batch: max |difference| and correlation;
   * label agreement (unless --skip-agreement): a linear SVC (standardised features, C = 1e-3) fitted on fp32 features of
     synthetic OATH-like images predicts the 6 classes of >= 1,000 other synthetic ones and of the 10 genuine OATH images
@@ -178,6 +178,7 @@ def child(v, w, batch):
             out.write(json.dumps(dict(rate=k * len(g) / (time.perf_counter() - t))) + '\n')
         elif cmd['cmd'] == 'e2e':
             if eng is None: out.write(json.dumps(dict(rate=None)) + '\n'); continue
+            eng.close()                                                        # cold: the loaders stopped, as after LOADER_IDLE_S unused
             t = time.perf_counter(); eng.extract(files[:2 * batch], progress=False); cold = 2 * batch / (time.perf_counter() - t)
             t = time.perf_counter(); eng.extract(files, progress=False)            # the loaders running, as in a long job
             out.write(json.dumps(dict(rate=len(files) / (time.perf_counter() - t), cold=cold)) + '\n')
