@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # in a circle (checked below); the layers that read files never load torch or scikit-learn.
 LAYERS = {
     'base':      ['core', 'config', 'camera', 'parallel', 'synth', 'synth_archive'],          # labels, settings, cameras, parallel map, synthetic data
-    'formats':   ['hdf', 'imagefiles', 'groundfiles', 'sources', 'oath', 'archives', 'tame2022'],   # files others write
+    'formats':   ['hdf', 'fastpng', 'imagefiles', 'groundfiles', 'sources', 'oath', 'archives', 'tame2022'],   # files others write
     'stores':    ['store', 'featurefiles', 'search'],                        # the files tame writes, and searching their features
     'models':    ['backbones', 'imageprep', 'engine', 'features'],           # networks and the per-frame recipe
     'learning':  ['protocols', 'benchmark', 'svm', 'clffile', 'published', 'classify', 'train', 'classifier'],   # evaluation and classifiers

@@ -9,7 +9,8 @@ Each variant lives in a process of its own (the malloc setting and the OpenMP th
 on the machine hits them alike; each figure is the median of the rounds.
   * network only: img/s of the variant's network on one batch of preprocessed 16-bit frames (already in memory);
   * end to end: img/s of `FeatureExtractor.extract` from the 16-bit PNG files (decode and preprocessing in its loader
-    processes), each round a whole pass over the files, right after a call of two batches: the loaders are running, as
+    processes; the PNGs decoded by Wuffs where pywuffs, the `fast` extra, is installed, else by Pillow: variant
+    default-pillow, and the decode times printed under the table, show the difference), each round a whole pass over the files, right after a call of two batches: the loaders are running, as
     in a long job. (Loaders stop after tame.engine.LOADER_IDLE_S unused; a job pays their start once: that first call,
     loaders stopped before it, is printed too, as `cold`);
   * logits vs fp32 eager on the timed batch: max |difference| and correlation;
@@ -29,11 +30,12 @@ benchmarks/_results/feature_throughput_<cpu>.md (--out to change). Data: synthet
 import argparse, contextlib, glob, json, math, os, platform, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
-CPU_VARIANTS = ['plain', 'torch', 'default', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-int8',
+CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-int8',
                 'openvino-fp32', 'openvino-bf16', 'openvino-int8', 'openvino-int8-mixed']
 GPU_VARIANTS = ['cuda-fp32', 'cuda-fp32-nchw', 'cuda-fp16', 'cuda-bf16', 'cuda-compiled']
 LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "engine='torch' (eager, channels_last, mallopt)",
           'default': "default: engine='auto' after a long job",
+          'default-pillow': 'the same, PNGs decoded by Pillow (without the fast extra)',
           'default-1-loader': "the same, 1 loader reading ahead (0.2's split on 2 cores)", 'torch-compiled': "engine='torch', compile=True (AOTInductor)",
           'torch-bf16': 'torch bf16 autocast, compiled', 'torch-bf16-mixed': 'torch bf16 autocast, compiled, stem + classifier fp32',
           'torch-int8': 'torch int8 PT2E (torchao, X86Inductor), compiled', 'openvino-fp32': 'OpenVINO fp32',
@@ -41,7 +43,7 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'openvino-int8-mixed': 'OpenVINO int8 (NNCF, stem + classifier fp32, full bias correction)',
           'cuda-fp32': 'GPU fp32, channels_last', 'cuda-fp32-nchw': 'GPU fp32, NCHW', 'cuda-fp16': 'GPU fp16 autocast',
           'cuda-bf16': 'GPU bf16 autocast', 'cuda-compiled': 'GPU fp16 autocast, torch.compile'}
-EXACT = {'plain', 'torch', 'default', 'default-1-loader', 'torch-compiled', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'}
+EXACT = {'plain', 'torch', 'default', 'default-pillow', 'default-1-loader', 'torch-compiled', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'}
 SEASON = 550_000                                     # TAME's archive: images of one season
 
 def machine() -> dict:
@@ -52,10 +54,28 @@ def machine() -> dict:
     flags = open('/proc/cpuinfo').read() if os.path.exists('/proc/cpuinfo') else ''
     isa = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_int8') if re.search(rf'\b{f}\b', flags))
     import torch
-    try: from importlib.metadata import version; ov = version('openvino')
-    except Exception: ov = None
-    return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, openvino=ov,
+    from importlib.metadata import version
+    vs = {}
+    for k in ('openvino', 'pywuffs'):
+        try: vs[k] = version(k)
+        except Exception: vs[k] = None
+    return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
                 malloc_env=os.environ.get('MALLOC_MMAP_MAX_', 'unset'), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+
+def decode_ms(files) -> dict:
+    "Milliseconds to decode one of the PNG files, by Pillow and (pywuffs installed) by Wuffs as tame reads them: the median of 5 passes."
+    import statistics, numpy as np
+    from PIL import Image
+    import tame.fastpng as fp
+    ways = {'Pillow': lambda f: np.asarray(Image.open(f))}
+    if fp.ImageDecoder is not None: ways['Wuffs'] = lambda f: fp.read_grey_png(f, 2**25)
+    out = {}
+    for k, fn in ways.items():
+        ts = []
+        for _ in range(5):
+            t = time.perf_counter(); [fn(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
+        out[k] = statistics.median(ts)
+    return out
 
 # ---------------------------------------------------------------- a variant, in its own process
 def _bf16_mixed(net):
@@ -72,7 +92,7 @@ def _bf16_mixed(net):
 
 def _nncf_mixed(model, xs):
     "NNCF int8 with the stem convolution and the last MatMul kept in fp32, full (not fast) bias correction, all calibration images."
-    import nncf, openvino as ov
+    import nncf
     ops = [op for op in model.get_ordered_ops() if op.get_type_name() in ('Convolution', 'MatMul')]
     keep = [ops[0].get_friendly_name(), ops[-1].get_friendly_name()]
     return nncf.quantize(model.clone(), nncf.Dataset(xs), subset_size=len(xs), fast_bias_correction=False,
@@ -105,8 +125,9 @@ def make_variant(v, w, batch):
             return y.float().cpu().numpy()
         eng.forward = fwd
         return fwd, eng, dict(malloc=eng.malloc, loaders=eng.num_workers, device=str(eng.device))
-    if v in ('torch', 'default', 'default-1-loader', 'torch-compiled'):
-        cfg = {'torch': dict(engine='torch'), 'default': {}, 'default-1-loader': dict(num_workers=1),
+    if v in ('torch', 'default', 'default-pillow', 'default-1-loader', 'torch-compiled'):
+        if v == 'default-pillow': import tame.fastpng; tame.fastpng.USE_WUFFS = False      # set before the loaders start
+        cfg = {'torch': dict(engine='torch'), 'default': {}, 'default-pillow': {}, 'default-1-loader': dict(num_workers=1),
                'torch-compiled': dict(engine='torch', compile=True)}[v]
         eng = FeatureExtractor(EngineConfig(batch_size=batch, **cfg))
         if v.startswith('default'):                                         # a long job: AUTO_LONG_JOB images through forward
@@ -120,7 +141,6 @@ def make_variant(v, w, batch):
         eng = FeatureExtractor(EngineConfig(engine='openvino', precision=prec, batch_size=batch,
                                             calibration=json.loads((w / 'cal_files.json').read_text()) if prec == 'int8' else None))
         if v == 'openvino-int8-mixed':
-            import nncf
             xs = [x[None] for x in cal]
             cm = eng._ov.ov.Core().compile_model(_nncf_mixed(eng._ov.model, xs), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32',
                                                  'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_NUM_THREADS': torch.get_num_threads()})
@@ -257,6 +277,7 @@ def main():
         arch = make_asim_archive(w / 'a', t0, t0 + pd.Timedelta(minutes=(a.images + 1) // 2), ('NYA',), cadence_s=60, progress=False)
         files = sorted(str(p) for p in arch['asim'].rglob('*.png'))[:a.images]
         (w / 'files.json').write_text(json.dumps(files))
+        m['decode_ms'] = decode_ms(files[:256])
         grey_arrays(files[:a.batch], 'raw', w / 'net_g.npy')
         fit = oath_table(make_oath_like(w / 'o_fit', n_per_class=40, seed=11, progress=False))
         ev = oath_table(make_oath_like(w / 'o_ev', n_per_class=a.agree_per_class, seed=13, progress=False))
@@ -302,7 +323,7 @@ def main():
 def report(say, m, a, res, agree, n_files, n_ev, n_gen):
     "The tables and the issue's goals, in words."
     say(f"{m['cpu']} ({m['isa']}), {m['cores']} cores; load average {m['load']:.1f} at the start, {m['load_after']:.1f} at the end; "
-        f"torch {m['torch']}, OpenVINO {m['openvino']}; MALLOC_MMAP_MAX_={m['malloc_env']}" + (f"; GPU {m['gpu']}" if m['gpu'] else ''))
+        f"torch {m['torch']}, OpenVINO {m['openvino']}, pywuffs {m['pywuffs']}; MALLOC_MMAP_MAX_={m['malloc_env']}" + (f"; GPU {m['gpu']}" if m['gpu'] else ''))
     say(f"EfficientNet-Lite0 (packaged), 1000 logits, batch {a.batch}, 224x224; end to end: {n_files} synthetic 256x256 16-bit PNGs; "
         f"median of {a.rounds} interleaved rounds")
     say(f"{'variant':<62}{'network img/s':>14}{'end to end':>11}{'e2e/net':>8}{'setup s':>8}  {'logits vs fp32 eager':<28}malloc, loaders")
@@ -320,6 +341,11 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
         if res['default']['e2e']:
             say(f"default end to end / network only: {res['default']['e2e'] / res['default']['net']:.1%} (goal >= 85 %); the first call "
                 f"after its loaders stopped (two batches, their start included): {res['default']['cold']:.1f} img/s")
+        if res.get('default-pillow', {}).get('e2e'):
+            say(f"the same with Pillow decoding the PNGs (no fast extra): {res['default-pillow']['e2e'] / res['default-pillow']['net']:.1%}")
+    if m.get('decode_ms'):
+        say('decoding one 16-bit PNG frame, ms (one core, median of 5 passes over 256 files): '
+            + ', '.join(f'{k} {v:.2f}' for k, v in m['decode_ms'].items()))
     base = res.get('torch-compiled', res.get('default'))
     if base:
         say(f"\nreduced precisions, network only / compiled fp32 ({base['net']:.1f} img/s), and their labels (goal >= 2.0x with >= 99 % "

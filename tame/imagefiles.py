@@ -23,6 +23,7 @@ from scipy.io import readsav
 
 from .camera import SkyMap
 from .core import DataFormatError
+from .fastpng import read_grey_png
 
 # %% auto #0
 __all__ = ['MAX_FRAME_PIXELS', 'MAX_DECODED_BYTES', 'AURORAL_LINES_A', 'FORMATS', 'FITS_SUFFIXES', 'IMAGE_SUFFIXES', 'ImageError',
@@ -219,6 +220,7 @@ def _pil_grey(im, kind: str) -> np.ndarray:
 class PillowFormat(ImageFormat):
     "A format Pillow decodes; subclasses name the Pillow plug-in, suffixes and magic bytes."
     pillow: str = ''   # Pillow's name of the format ('PNG', 'JPEG', 'TIFF', 'PPM', ...)
+    fast = None        # a faster decoder tried first: fast(path, max_pixels) -> array, or None to leave the file to Pillow
     def shape(self,
               path: Path, frame: int | None = None,   # an image file; unused (one frame a file)
              ) -> tuple:                              # (H, W)
@@ -230,14 +232,15 @@ class PillowFormat(ImageFormat):
             ) -> np.ndarray:                         # (H, W) uint8 or uint16
         "The image as grey counts; `ImageError` with the reason."
         try:
+            if self.fast is not None and (a := self.fast(path, MAX_FRAME_PIXELS)) is not None: return a
             with _pil_open(path, self.pillow) as im: return _pil_grey(im, kind)
         except ImageError: raise
         except Exception as e: raise ImageError(f'not a readable image ({type(e).__name__}: {str(e)[:80]})') from None
 
 @register_format
 class PngFormat(PillowFormat):
-    "PNG images (UiO's archives, OATH's images)."
-    name, suffixes, magic, pillow = 'PNG', ('.png',), (b'\x89PNG\r\n\x1a\n',), 'PNG'
+    "PNG images (UiO's archives, OATH's images); plain grey ones decoded by Wuffs when it is installed (`tame.fastpng`)."
+    name, suffixes, magic, pillow, fast = 'PNG', ('.png',), (b'\x89PNG\r\n\x1a\n',), 'PNG', staticmethod(read_grey_png)
 
 @register_format
 class JpegFormat(PillowFormat):
@@ -418,7 +421,6 @@ def read_fits(
     "Header and 2-D physical data of a FITS file's primary HDU; `ImageError` naming the file for anything else."
     p = Path(path)
     if not p.is_file(): raise ImageError(f'missing file {p}')
-    gz = p.name.lower().endswith('.gz')
     try:
         with _open_fits(p) as f:
             hdr = _fits_header(f, p)
@@ -427,7 +429,7 @@ def read_fits(
             buf = f.read(need)
     except ImageError: raise
     except (OSError, EOFError, zlib.error) as e:
-        raise ImageError(f'{p}: unreadable {"gzip" if gz else "FITS"} file ({_reason(e)})') from None
+        raise ImageError(f'{p}: unreadable {"gzip" if p.name.lower().endswith(".gz") else "FITS"} file ({_reason(e)})') from None
     if len(buf) < need:
         raise ImageError(f'{p}: truncated FITS data: {shape[1]}x{shape[0]} pixels of BITPIX={bitpix} need {need} bytes, '
                          f'the file has {len(buf)} after the header')
@@ -531,8 +533,7 @@ class ThemisSkymapFormat(ImageFormat):
                    ) -> SkyMap:
         "The full-resolution elevation and azimuth maps and the site of a THEMIS sky-map file."
         path = Path(path)
-        if _head(path)[:4] == b'SR\x00\x06': raise DataFormatError('a compressed IDL save file is not read (its size is not known before it is '
-                                                       'inflated): save it uncompressed', path)
+        if _head(path)[:4] == b'SR\x00\x06': raise DataFormatError('a compressed IDL save file is not read (its inflated size is unknown): save it uncompressed', path)
         if (size := path.stat().st_size) > MAX_DECODED_BYTES: raise DataFormatError(f'{size:,} bytes, more than MAX_DECODED_BYTES', path)
         try:
             with warnings.catch_warnings():
@@ -551,8 +552,7 @@ def split_frame(
     item: str | os.PathLike,   # an image item: a path, or 'file.cdf#N' for frame N of a file that holds several
 ) -> tuple[str, int | None]:   # (the file's path, the frame number or None)
     "The file and frame of an image item ('file.cdf#3' -> ('file.cdf', 3); 'a.png' -> ('a.png', None)): the one parser of '#N'."
-    s = os.fspath(item)
-    s = os.fsdecode(s) if isinstance(s, bytes) else s
+    s = os.fsdecode(item)
     base, sep, idx = s.rpartition('#')
     multi = tuple(x for f in FORMATS if f.multi_frame for x in f.suffixes)
     if not sep or not base.lower().endswith(multi): return s, None
