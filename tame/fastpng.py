@@ -25,7 +25,7 @@ __all__ = ['USE_WUFFS', 'MAX_FILE_BYTES', 'PNG_MAGIC', 'PLAIN_CHUNKS', 'wuffs_av
 USE_WUFFS = True            # False: Pillow decodes every PNG (benchmarks/feature_throughput.py compares the two)
 MAX_FILE_BYTES = 2**26      # 64 MiB: a larger PNG file is left to Pillow, which reads it as it decodes
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
-PLAIN_CHUNKS = (b'IHDR', b'gAMA', b'sBIT', b'tEXt', b'zTXt', b'iTXt', b'tIME', b'pHYs')   # before the pixels, these change no grey pixel
+PLAIN_CHUNKS = {b'gAMA': 4, b'sBIT': None, b'tEXt': None, b'tIME': None, b'pHYs': 9}   # before the pixels, these change no grey pixel: their lengths (None: any)
 
 _local = threading.local()  # one Wuffs decoder per thread and bit depth
 
@@ -36,18 +36,18 @@ def wuffs_available() -> bool:
 def plain_grey_png(
     data: bytes,                   # a file's bytes (any kind)
 ) -> tuple[int, int, int] | None:  # (height, width, bit depth); None: not a plain grey PNG, or a damaged one
-    "The size of a plain grey PNG (8- or 16-bit grey, not interlaced, only `PLAIN_CHUNKS` before its pixels, every chunk whole with its CRC-32 right); else None."
-    if len(data) < 33 or data[:8] != PNG_MAGIC or data[12:16] != b'IHDR': return None
-    w, h, depth, colour, _, _, interlace = struct.unpack('>IIBBBBB', data[16:29])
-    if colour != 0 or depth not in (8, 16) or interlace: return None
+    "The size of a plain grey PNG: 8- or 16-bit grey, not interlaced, every chunk whole with its CRC-32 right, only `PLAIN_CHUNKS` before the pixels and nothing but IDAT after them; else None."
+    if len(data) < 33 or data[:8] != PNG_MAGIC or data[8:16] != b'\0\0\0\x0dIHDR': return None
+    w, h, depth, colour, compression, filtering, interlace = struct.unpack('>IIBBBBB', data[16:29])
+    if colour or compression or filtering or interlace or depth not in (8, 16): return None
     buf, pos, pixels = memoryview(data), 8, False
     while pos + 12 <= len(data):
         n, kind = struct.unpack('>I4s', buf[pos:pos + 8])
         end = pos + 8 + n
         if end + 4 > len(data) or zlib.crc32(buf[pos + 4:end]) != struct.unpack('>I', buf[end:end + 4])[0]: return None   # cut short or damaged
         if kind == b'IEND': return (h, w, depth) if pixels else None
-        pixels = pixels or kind == b'IDAT'
-        if not pixels and kind not in PLAIN_CHUNKS: return None
+        if kind == b'IDAT': pixels = True
+        elif pixels or (pos > 8 and PLAIN_CHUNKS.get(kind, -1) not in (None, n)): return None   # another chunk, or a plain one of a length Pillow refuses
         pos = end + 4
     return None
 
@@ -63,15 +63,18 @@ def _decoder(depth: int):
 def read_grey_png(
     path: str | os.PathLike,   # a regular file (any kind: only plain grey PNGs are decoded)
     max_pixels: int,           # a frame declaring more pixels is left to Pillow (which refuses it, saying so)
+    max_bytes: int,            # likewise a frame declaring more bytes decoded
 ) -> np.ndarray | None:        # (H, W) uint8 or uint16; None: left to Pillow
     "A plain grey PNG decoded by Wuffs; None when Wuffs is not here, or the file is another kind, too big or broken (Pillow then reads it or says why)."
     if not wuffs_available(): return None
     with open(path, 'rb') as f:
+        head = f.read(33)
+        if head[24:26] not in (b'\x08\x00', b'\x10\x00'): return None         # not 8- or 16-bit grey: read no further
         if os.fstat(f.fileno()).st_size > MAX_FILE_BYTES: return None      # the size before the read
-        data = f.read(MAX_FILE_BYTES + 1)
+        data = head + f.read(MAX_FILE_BYTES + 1 - len(head))
     if len(data) > MAX_FILE_BYTES or (size := plain_grey_png(data)) is None: return None
     h, w, depth = size
-    if h * w > max_pixels: return None
+    if h * w > max_pixels or h * w * depth // 8 > max_bytes: return None
     r = _decoder(depth).decode(data)
     if r.error_message or r.pixbuf.size != h * w * depth // 8: return None    # Pillow decodes it, or says why not
     return r.pixbuf.reshape(h, w * depth // 8).view('<u2' if depth == 16 else np.uint8).astype(np.uint16 if depth == 16 else np.uint8, copy=False)

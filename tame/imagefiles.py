@@ -220,7 +220,7 @@ def _pil_grey(im, kind: str) -> np.ndarray:
 class PillowFormat(ImageFormat):
     "A format Pillow decodes; subclasses name the Pillow plug-in, suffixes and magic bytes."
     pillow: str = ''   # Pillow's name of the format ('PNG', 'JPEG', 'TIFF', 'PPM', ...)
-    fast = None        # a faster decoder tried first: fast(path, max_pixels) -> array, or None to leave the file to Pillow
+    fast = None        # a faster decoder tried first: fast(path, max_pixels, max_bytes) -> array, or None to leave the file to Pillow
     def shape(self,
               path: Path, frame: int | None = None,   # an image file; unused (one frame a file)
              ) -> tuple:                              # (H, W)
@@ -232,7 +232,7 @@ class PillowFormat(ImageFormat):
             ) -> np.ndarray:                         # (H, W) uint8 or uint16
         "The image as grey counts; `ImageError` with the reason."
         try:
-            if self.fast is not None and (a := self.fast(path, MAX_FRAME_PIXELS)) is not None: return a
+            if self.fast is not None and (a := self.fast(path, MAX_FRAME_PIXELS, MAX_DECODED_BYTES)) is not None: return a
             with _pil_open(path, self.pillow) as im: return _pil_grey(im, kind)
         except ImageError: raise
         except Exception as e: raise ImageError(f'not a readable image ({type(e).__name__}: {str(e)[:80]})') from None
