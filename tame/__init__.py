@@ -39,8 +39,8 @@ def __getattr__(name):
     if name in _LAZY: return getattr(_importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
 
-_MODULES = ('core', 'config', 'camera', 'parallel', 'synth', 'synth_archive', 'hdf', 'imagefiles', 'groundfiles', 'sources', 'oath',
-            'archives', 'tame2022', 'store', 'featurefiles', 'search', 'backbones', 'imageprep', 'engine', 'protocols', 'benchmark',
+_MODULES = ('core', 'config', 'camera', 'parallel', 'synth', 'synth_archive', 'hdf', 'fastpng', 'imagefiles', 'groundfiles', 'sources',
+            'oath', 'archives', 'tame2022', 'store', 'featurefiles', 'search', 'backbones', 'imageprep', 'engine', 'protocols', 'benchmark',
             'svm', 'clffile', 'published', 'classify', 'train', 'preprocess', 'convert', 'figures', 'disturbance', 'clouds', 'analysis',
             'similar', 'commands', 'archive_commands', 'cli')
 
