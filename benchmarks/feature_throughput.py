@@ -70,8 +70,9 @@ def decode_ms(files) -> dict:
     import statistics, numpy as np
     from PIL import Image
     import tame.fastpng as fp
+    from tame.imagefiles import MAX_DECODED_BYTES, MAX_FRAME_PIXELS
     ways = {'Pillow': lambda f: np.asarray(Image.open(f))}
-    if fp.ImageDecoder is not None: ways['Wuffs'] = lambda f: fp.read_grey_png(f, 2**25, 2**28)
+    if fp.ImageDecoder is not None: ways['Wuffs'] = lambda f: fp.read_grey_png(f, MAX_FRAME_PIXELS, MAX_DECODED_BYTES)
     out = {}
     for k, fn in ways.items():
         ts = []
