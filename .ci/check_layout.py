@@ -17,7 +17,7 @@ LAYERS = {
     'base':      ['core', 'config', 'camera', 'parallel', 'synth', 'synth_archive'],          # labels, settings, cameras, parallel map, synthetic data
     'formats':   ['hdf', 'fastpng', 'imagefiles', 'groundfiles', 'sources', 'oath', 'archives', 'tame2022'],   # files others write
     'stores':    ['store', 'featurefiles', 'search'],                        # the files tame writes, and searching their features
-    'models':    ['backbones', 'imageprep', 'engine', 'features'],           # networks and the per-frame recipe
+    'models':    ['backbones', 'imageprep', 'loaders', 'engine', 'features'],           # networks and the per-frame recipe
     'learning':  ['protocols', 'benchmark', 'svm', 'clffile', 'published', 'classify', 'train', 'classifier'],   # evaluation and classifiers
     'workflows': ['preprocess', 'convert', 'disturbance', 'clouds', 'figures', 'analysis', 'similar'],   # archives to months to figures
     'cli':       ['commands', 'archive_commands', 'cli'],                    # what each command does; the parser, main and its errors

@@ -10,8 +10,9 @@ on the machine hits them alike; each figure is the median of the rounds.
   * network only: img/s of the variant's network on one batch of preprocessed 16-bit frames (already in memory);
   * end to end: img/s of `FeatureExtractor.extract` from the 16-bit PNG files (decode and preprocessing in its loader
     processes; the PNGs decoded by Wuffs where pywuffs, the `fast` extra, is installed, else by Pillow: variant
-    default-pillow, and the decode times printed under the table, show the difference), each round a whole pass over the files, right after a call of two batches: the loaders are running, as
-    in a long job. (Loaders stop after tame.engine.LOADER_IDLE_S unused; a job pays their start once: that first call,
+    default-pillow, and the decode times printed under the table, show the difference; the loaders write each batch
+    into shared memory, tame.loaders' slab: variant default-no-slab returns them as tensors, as before), each round
+    a whole pass over the files, right after a call of two batches: the loaders are running, as in a long job. (Loaders stop after tame.engine.LOADER_IDLE_S unused; a job pays their start once: that first call,
     loaders stopped before it, is printed too, as `cold`);
   * e2e/net: the median over rounds of each round's end to end / network only, the two measured back to back (the
     machine's speed drifts over minutes); wait ms: how long the network waited for its loaders, a batch (the mean over
@@ -33,12 +34,13 @@ benchmarks/_results/feature_throughput_<cpu>.md (--out to change). Data: synthet
 import argparse, contextlib, glob, json, math, os, platform, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
-CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-int8',
+CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-int8',
                 'openvino-fp32', 'openvino-bf16', 'openvino-int8', 'openvino-int8-mixed']
 GPU_VARIANTS = ['cuda-fp32', 'cuda-fp32-nchw', 'cuda-fp16', 'cuda-bf16', 'cuda-compiled']
 LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "engine='torch' (eager, channels_last, mallopt)",
           'default': "default: engine='auto' after a long job",
           'default-pillow': 'the same, PNGs decoded by Pillow (without the fast extra)',
+          'default-no-slab': 'the same, batches returned as tensors (before the slab)',
           'default-1-loader': "the same, 1 loader reading ahead (0.2's split on 2 cores)", 'torch-compiled': "engine='torch', compile=True (AOTInductor)",
           'torch-bf16': 'torch bf16 autocast, compiled', 'torch-bf16-mixed': 'torch bf16 autocast, compiled, stem + classifier fp32',
           'torch-int8': 'torch int8 PT2E (torchao, X86Inductor), compiled', 'openvino-fp32': 'OpenVINO fp32',
@@ -46,7 +48,7 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'openvino-int8-mixed': 'OpenVINO int8 (NNCF, stem + classifier fp32, full bias correction)',
           'cuda-fp32': 'GPU fp32, channels_last', 'cuda-fp32-nchw': 'GPU fp32, NCHW', 'cuda-fp16': 'GPU fp16 autocast',
           'cuda-bf16': 'GPU bf16 autocast', 'cuda-compiled': 'GPU fp16 autocast, torch.compile'}
-EXACT = {'plain', 'torch', 'default', 'default-pillow', 'default-1-loader', 'torch-compiled', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'}
+EXACT = {'plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'}
 SEASON = 550_000                                     # TAME's archive: images of one season
 
 def machine() -> dict:
@@ -129,11 +131,12 @@ def make_variant(v, w, batch):
             return y.float().cpu().numpy()
         eng.forward = fwd
         return fwd, eng, dict(malloc=eng.malloc, loaders=eng.num_workers, device=str(eng.device))
-    if v in ('torch', 'default', 'default-pillow', 'default-1-loader', 'torch-compiled'):
+    if v in ('torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled'):
         if v == 'default-pillow': import tame.fastpng; tame.fastpng.USE_WUFFS = False      # set before the loaders start
-        cfg = {'torch': dict(engine='torch'), 'default': {}, 'default-pillow': {}, 'default-1-loader': dict(num_workers=1),
+        cfg = {'torch': dict(engine='torch'), 'default': {}, 'default-pillow': {}, 'default-no-slab': {}, 'default-1-loader': dict(num_workers=1),
                'torch-compiled': dict(engine='torch', compile=True)}[v]
         eng = FeatureExtractor(EngineConfig(batch_size=batch, **cfg))
+        if v == 'default-no-slab': eng._loader.frame = None                # before the loaders start: no slab is made
         if v.startswith('default'):                                         # a long job: AUTO_LONG_JOB images through forward
             g0 = torch.from_numpy(cal[:batch].copy()) if len(cal) >= batch else torch.rand(batch, 224, 224)
             while eng._seen < AUTO_LONG_JOB: eng.forward(g0)
@@ -360,6 +363,8 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
                 f"after its loaders stopped (two batches, their start included): {res['default']['cold']:.1f} img/s")
         if res.get('default-pillow', {}).get('e2e'):
             say(f"the same with Pillow decoding the PNGs (no fast extra): {res['default-pillow']['ratio']:.1%}")
+        if res.get('default-no-slab', {}).get('e2e'):
+            say(f"the same with batches returned as tensors (no slab): {res['default-no-slab']['ratio']:.1%}")
     if m.get('decode_ms'):
         say('decoding one 16-bit PNG frame, ms (one core, median of 5 passes over 256 files): '
             + ', '.join(f'{k} {v:.2f}' for k, v in m['decode_ms'].items()))

@@ -40,7 +40,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'tame' has no attribute {name!r}")
 
 _MODULES = ('core', 'config', 'camera', 'parallel', 'synth', 'synth_archive', 'hdf', 'fastpng', 'imagefiles', 'groundfiles', 'sources',
-            'oath', 'archives', 'tame2022', 'store', 'featurefiles', 'search', 'backbones', 'imageprep', 'engine', 'protocols', 'benchmark',
+            'oath', 'archives', 'tame2022', 'store', 'featurefiles', 'search', 'backbones', 'imageprep', 'loaders', 'engine', 'protocols', 'benchmark',
             'svm', 'clffile', 'published', 'classify', 'train', 'preprocess', 'convert', 'figures', 'disturbance', 'clouds', 'analysis',
             'similar', 'commands', 'archive_commands', 'cli')
 

@@ -10,18 +10,13 @@ import hashlib
 import importlib.util
 from importlib.metadata import PackageNotFoundError, version
 import json
-import multiprocessing
-import multiprocessing.util
 import os
 import platform
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections import deque
 from contextlib import closing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,14 +30,16 @@ from .core import atomic_write, data_dir, deprecated_objects, get_logger, lock_f
 from .featurefiles import FeatureRun, feature_frame
 from .imageprep import ImagePipeline, grey_to_input
 from .imagefiles import split_frame
+from .loaders import LOADER_IDLE_S, _LoaderPool, _load_batch, _loader_count, _merge_batch, _refuse_copy, _split_batch
 from .sources import calibration_items, check_calibration_apart
 
 # %% auto #0
-__all__ = ['LOADER_IDLE_S', 'FAST_EXTRA', 'AUTO_LONG_JOB', 'tune_malloc', 'calibration_id', 'engine_settings', 'machine_id',
-           'auto_choice', 'FeatureExtractor', 'extract_features', 'measure_engines']
+__all__ = ['FAST_EXTRA', 'AUTO_LONG_JOB', 'tune_malloc', 'calibration_id', 'engine_settings', 'machine_id', 'auto_choice',
+           'FeatureExtractor', 'extract_features', 'measure_engines', 'LOADER_IDLE_S']
 
 # %% ../nbs/32_engine.ipynb #110afecd
 _log = get_logger('engine')
+_all_ = ['LOADER_IDLE_S']     # defined in tame.loaders, where the loader processes are
 
 # %% ../nbs/32_engine.ipynb #3280e9f9
 def tune_malloc() -> str:
@@ -54,105 +51,6 @@ def tune_malloc() -> str:
         ok = libc.mallopt(-4, 0) == 1 and libc.mallopt(-1, ctypes.c_int(2**31 - 1)) == 1   # M_MMAP_MAX, M_TRIM_THRESHOLD
         return 'mallopt (mmap off, no trim)' if ok else 'default (mallopt refused)'
     except OSError: return 'default (no glibc)'
-
-def _loader_worker(_=None, parent: int | None = None):
-    "Loader process start: one thread (its work is numpy/PIL per image; the cores belong to the network); exits with its parent."
-    torch.set_num_threads(1)
-    def watch():                          # a killed parent leaves no loader behind (kill -9 included)
-        while os.getppid() == parent: time.sleep(0.5)
-        os._exit(0)
-    if parent is not None: threading.Thread(target=watch, daemon=True).start()
-
-def _load_batch(pipe, items, ids):
-    "One batch read and preprocessed (in a loader process): (x (N, S, S), ids, stats (N, 9), status)."
-    xs, stats, status = zip(*map(pipe, items))
-    return torch.stack(xs), list(ids), np.stack(stats), list(status)
-
-def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
-    "Stop a loader pool without waiting for ever: ask its processes to end, then terminate those still running."
-    procs, manager = list((pool._processes or {}).values()), pool._executor_manager_thread
-    pool.shutdown(wait=False, cancel_futures=True)                  # its manager thread ends the processes and joins them
-    if manager is not None: manager.join(timeout_s)
-    for p in procs:
-        if p.exitcode is None: p.terminate(); p.join(timeout_s)
-
-def _loader_count(n: int | None, cpu: bool = False) -> tuple[int, bool]:
-    "Loader processes to start and whether they take turns with the network: none in a daemonic process (a Dask worker may not start any)."
-    daemonic = multiprocessing.current_process().daemon
-    if daemonic and n: _log.warning(f'num_workers={n} ignored: this process is daemonic and cannot start loader processes')
-    cores = os.cpu_count() or 1
-    if daemonic: return 0, False
-    if n is None and cpu and cores > 1: return min(cores, 16), True       # a CPU: loading and the network take turns on all cores
-    return (n if n is not None else 1 if cores <= 2 else 2), False
-
-LOADER_IDLE_S = 30.0   # seconds: loader processes left unused this long are stopped (the next call starts them again)
-
-def _split_batch(job: tuple, k: int) -> list[tuple]:
-    "A batch's job (pipe, items, ids) cut into at most k jobs of about equal size."
-    pipe, items, ids = job; step = -(-len(items) // k)
-    return [(pipe, items[a:a + step], ids[a:a + step]) for a in range(0, len(items), step)]
-
-def _merge_batch(parts: list) -> tuple:
-    "The results of `_load_batch` on the pieces of one batch, as one."
-    xs, ids, stats, status = zip(*parts)
-    return torch.cat(xs), [i for p in ids for i in p], np.concatenate(stats), [s for p in status for s in p]
-
-_NOT_COPIED = ('a FeatureExtractor holds a loaded network and live loader processes: it is not copied or pickled '
-               '(share the same one, or make another with the same arguments)')
-
-def _refuse_copy(self, *memo):
-    "Refused (`copy.deepcopy`, `pickle`): a copy would share the loader processes' pipes, and closing them would break the original."
-    raise TypeError(_NOT_COPIED)
-
-# %% ../nbs/32_engine.ipynb #5ba775d4
-class _LoaderPool:
-    "An engine's loader processes: started on first use, kept while calls follow each other, stopped after `idle_s` unused, by `close`, garbage collection or the process's end."
-    def __init__(self, workers: int, turns: bool = False, idle_s: float = LOADER_IDLE_S):
-        self.workers, self.turns, self.idle_s = workers, turns, idle_s
-        self._pool, self._stop, self._busy, self._timer, self._lock = None, None, 0, None, threading.RLock()
-
-    def run(self, fn, jobs: list, split=None, merge=None):
-        "`fn(*job)` for every job, in order: in the loader processes (a few jobs ahead; or, taking turns, `split` among them and `merge`d), or here."
-        if not self.workers or (len(jobs) < 2 and self._pool is None):   # one batch and no loader running: read here
-            for job in jobs: yield fn(*job)
-            return
-        with self._lock:                                    # counted busy: the idle timer leaves the pool alone
-            if self._timer is not None: self._timer.cancel()
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=torch.multiprocessing.get_context('fork'),
-                                                 initializer=_loader_worker, initargs=(None, os.getpid()))
-                # runs on close(), on garbage collection, and at the end of any process before it joins its children
-                self._stop = multiprocessing.util.Finalize(self, _stop_pool, args=(self._pool,), exitpriority=100)
-            pool, ahead, self._busy = self._pool, deque(), self._busy + 1
-        try:
-            if self.turns and split is not None:            # all of them on one batch while the caller waits; nothing read ahead
-                for job in jobs: yield merge([f.result() for f in [pool.submit(fn, *part) for part in split(job, self.workers)]])
-                return
-            for job in jobs:
-                ahead.append(pool.submit(fn, *job))
-                if len(ahead) > 2 * self.workers + 1: yield ahead.popleft().result()
-            while ahead: yield ahead.popleft().result()
-        finally:                                            # finished, failed or abandoned: a broken pool stops now, an unused one later
-            for f in ahead: f.cancel()
-            with self._lock:
-                self._busy -= 1
-                if pool is self._pool and not self._busy and getattr(pool, '_broken', False): self.close()
-                elif pool is self._pool and not self._busy:           # (no `return` here: it would swallow the call's error)
-                    self._timer = threading.Timer(self.idle_s, self.close, args=(pool,)); self._timer.daemon = True; self._timer.start()
-
-    def processes(self) -> dict:
-        "The loader processes running now, by pid (none before the first `run`, after `close` or after `idle_s` unused)."
-        return dict(self._pool._processes or {}) if self._pool is not None else {}
-
-    def close(self, pool: ProcessPoolExecutor | None = None):
-        "Stop the loader processes now (they start again on the next `run`); given `pool`, only if it is still this one's and unused."
-        with self._lock:
-            if pool is not None and (pool is not self._pool or self._busy): return
-            stop, self._pool, self._stop = self._stop, None, None
-            if self._timer is not None: self._timer.cancel(); self._timer = None
-            if stop is not None: stop()
-
-    __deepcopy__ = __reduce__ = _refuse_copy
 
 # %% ../nbs/32_engine.ipynb #6aa64bc8
 FAST_EXTRA = 'pip install "tame-aurora[fast]"'
@@ -382,7 +280,7 @@ class FeatureExtractor:
         self.channels_last = config.channels_last and not openvino             # torch-only options
         if self.channels_last: net = net.to(memory_format=torch.channels_last)
         self.num_workers, turns = _loader_count(config.num_workers, self.device.type == 'cpu')
-        self._loader = _LoaderPool(self.num_workers, turns)
+        self._loader = _LoaderPool(self.num_workers, turns, frame=(self.batch_size, self.spec.input_size))   # batches written in place
         self.half = self.device.type == 'cuda'
         cpu = self.device.type == 'cpu' and not openvino
         self.auto = auto_choice() if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
