@@ -34,7 +34,7 @@ benchmarks/_results/feature_throughput_<cpu>.md (--out to change). Data: synthet
 import argparse, contextlib, glob, json, math, os, platform, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
-CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-int8',
+CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-bf16-early', 'torch-int8',
                 'openvino-fp32', 'openvino-bf16', 'openvino-int8', 'openvino-int8-mixed']
 GPU_VARIANTS = ['cuda-fp32', 'cuda-fp32-nchw', 'cuda-fp16', 'cuda-bf16', 'cuda-compiled']
 LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "engine='torch' (eager, channels_last, mallopt)",
@@ -43,6 +43,7 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'default-no-slab': 'the same, batches returned as tensors (before the slab)',
           'default-1-loader': "the same, 1 loader reading ahead (0.2's split on 2 cores)", 'torch-compiled': "engine='torch', compile=True (AOTInductor)",
           'torch-bf16': 'torch bf16 autocast, compiled', 'torch-bf16-mixed': 'torch bf16 autocast, compiled, stem + classifier fp32',
+          'torch-bf16-early': 'torch bf16 autocast, compiled, stem + first 2 stages fp32',
           'torch-int8': 'torch int8 PT2E (torchao, X86Inductor), compiled', 'openvino-fp32': 'OpenVINO fp32',
           'openvino-bf16': 'OpenVINO bf16', 'openvino-int8': 'OpenVINO int8 (NNCF defaults)',
           'openvino-int8-mixed': 'OpenVINO int8 (NNCF, stem + classifier fp32, full bias correction)',
@@ -84,16 +85,17 @@ def decode_ms(files) -> dict:
     return out
 
 # ---------------------------------------------------------------- a variant, in its own process
-def _bf16_mixed(net):
-    "bf16 autocast everywhere but the stem convolution and the classifier (run in fp32)."
+def _bf16_mixed(net, names=('conv_stem', 'classifier')):
+    "bf16 autocast everywhere but these modules of the network (run in fp32): the stem convolution and the classifier, or others."
     import torch
     class Fp32(torch.nn.Module):
         def __init__(self, m): super().__init__(); self.m = m
         def forward(self, x):
             with torch.autocast('cpu', enabled=False): return self.m(x.float())
     m = net.model
-    for name in ('conv_stem', 'classifier'):
-        if hasattr(m, name): setattr(m, name, Fp32(getattr(m, name)))
+    for name in names:
+        if name.startswith('blocks.'): m.blocks[int(name[7:])] = Fp32(m.blocks[int(name[7:])])
+        elif hasattr(m, name): setattr(m, name, Fp32(getattr(m, name)))
     return net
 
 def _nncf_mixed(model, xs):
@@ -162,6 +164,7 @@ def make_variant(v, w, batch):
     eng = FeatureExtractor(EngineConfig(engine='torch', batch_size=batch))
     net = eng.net
     if v == 'torch-bf16-mixed': net = _bf16_mixed(net)
+    if v == 'torch-bf16-early': net = _bf16_mixed(net, ('conv_stem', 'bn1', 'blocks.0', 'blocks.1'))   # where bf16 loses the most labels
     if v == 'torch-int8':
         from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e, convert_pt2e
         import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as xiq
@@ -220,6 +223,7 @@ def child(v, w, batch):
             eng._loader.run = timed
             t = time.perf_counter(); eng.extract(files, progress=False)            # the loaders running, as in a long job
             rate = len(files) / (time.perf_counter() - t); del eng._loader.run
+            eng.close()              # its loaders' copy-on-write pages freed while the other variants run (14 at once ran out of 24 GB)
             out.write(json.dumps(dict(rate=rate, cold=cold, wait_ms=1e3 * float(np.mean(waits)) if waits else None)) + '\n')
         elif cmd['cmd'] == 'feats':
             x = np.load(cmd['path'], mmap_mode='r')
