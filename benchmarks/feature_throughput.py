@@ -17,6 +17,9 @@ on the machine hits them alike; each figure is the median of the rounds.
   * e2e/net: the median over rounds of each round's end to end / network only, the two measured back to back (the
     machine's speed drifts over minutes); wait ms: how long the network waited for its loaders, a batch (the mean over
     the batches of a pass, the median over rounds);
+  * the bound on e2e/net that the CPU work alone sets: the network's core-ms a frame (cores / network img/s) against
+    the loaders' (one core, tame.imageprep.ImagePipeline on 256 of the files, with the engine's mallopt), if the
+    network kept every core busy: N / (N + L);
   * logits vs fp32 eager on the timed batch: max |difference| and correlation;
   * label agreement (unless --skip-agreement): a linear SVC (standardised features, C = 1e-3) fitted on fp32 features of
     synthetic OATH-like images predicts the 6 classes of >= 1,000 other synthetic ones and of the 10 genuine OATH images
@@ -34,7 +37,7 @@ benchmarks/_results/feature_throughput_<cpu>.md (--out to change). Data: synthet
 import argparse, contextlib, glob, json, math, os, platform, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
-CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-bf16-early', 'torch-int8',
+CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-bf16-early', 'bf16', 'torch-int8',
                 'openvino-fp32', 'openvino-bf16', 'openvino-int8', 'openvino-int8-mixed']
 GPU_VARIANTS = ['cuda-fp32', 'cuda-fp32-nchw', 'cuda-fp16', 'cuda-bf16', 'cuda-compiled']
 LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "engine='torch' (eager, channels_last, mallopt)",
@@ -43,6 +46,7 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'default-no-slab': 'the same, batches returned as tensors (before the slab)',
           'default-1-loader': "the same, 1 loader reading ahead (0.2's split on 2 cores)", 'torch-compiled': "engine='torch', compile=True (AOTInductor)",
           'torch-bf16': 'torch bf16 autocast, compiled', 'torch-bf16-mixed': 'torch bf16 autocast, compiled, stem + classifier fp32',
+          'bf16': "precision='bf16' (tame: compiled torch, stem + first stage fp32)",
           'torch-bf16-early': 'torch bf16 autocast, compiled, stem + first 2 stages fp32',
           'torch-int8': 'torch int8 PT2E (torchao, X86Inductor), compiled', 'openvino-fp32': 'OpenVINO fp32',
           'openvino-bf16': 'OpenVINO bf16', 'openvino-int8': 'OpenVINO int8 (NNCF defaults)',
@@ -51,6 +55,7 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'cuda-bf16': 'GPU bf16 autocast', 'cuda-compiled': 'GPU fp16 autocast, torch.compile'}
 EXACT = {'plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'}
 SEASON = 550_000                                     # TAME's archive: images of one season
+W = max(map(len, LABELS.values())) + 2                # the variant column: its longest label
 
 def machine() -> dict:
     "CPU model, cores, load average, malloc setting, versions: printed with every table."
@@ -67,6 +72,17 @@ def machine() -> dict:
         except Exception: vs[k] = None
     return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
                 malloc_env=os.environ.get('MALLOC_MMAP_MAX_', 'unset'), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+
+def loader_ms(files) -> float:
+    "Milliseconds of one core a loader spends on one frame (`ImagePipeline`: read, decode, scale, statistics, resize), with the engine's mallopt: the median of 5 passes."
+    import statistics
+    from tame.backbones import get_backbone
+    from tame.engine import tune_malloc
+    from tame.imageprep import ImagePipeline
+    tune_malloc(); pipe = ImagePipeline(get_backbone('efficientnet_lite0')); ts = []
+    for _ in range(6):
+        t = time.perf_counter(); [pipe(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
+    return statistics.median(ts[1:])                  # the first pass warms the caches
 
 def decode_ms(files) -> dict:
     "Milliseconds to decode one of the PNG files, by Pillow and (pywuffs installed) by Wuffs as tame reads them: the median of 5 passes."
@@ -133,10 +149,10 @@ def make_variant(v, w, batch):
             return y.float().cpu().numpy()
         eng.forward = fwd
         return fwd, eng, dict(malloc=eng.malloc, loaders=eng.num_workers, device=str(eng.device))
-    if v in ('torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled'):
+    if v in ('torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'bf16'):
         if v == 'default-pillow': import tame.fastpng; tame.fastpng.USE_WUFFS = False      # set before the loaders start
         cfg = {'torch': dict(engine='torch'), 'default': {}, 'default-pillow': {}, 'default-no-slab': {}, 'default-1-loader': dict(num_workers=1),
-               'torch-compiled': dict(engine='torch', compile=True)}[v]
+               'torch-compiled': dict(engine='torch', compile=True), 'bf16': dict(engine='torch', precision='bf16', compile=True)}[v]
         eng = FeatureExtractor(EngineConfig(batch_size=batch, **cfg))
         if v == 'default-no-slab': eng._loader.frame = None                # before the loaders start: no slab is made
         if v.startswith('default'):                                         # a long job: AUTO_LONG_JOB images through forward
@@ -300,7 +316,7 @@ def main():
         arch = make_asim_archive(w / 'a', t0, t0 + pd.Timedelta(minutes=(a.images + 1) // 2), ('NYA',), cadence_s=60, progress=False)
         files = sorted(str(p) for p in arch['asim'].rglob('*.png'))[:a.images]
         (w / 'files.json').write_text(json.dumps(files))
-        m['decode_ms'] = decode_ms(files[:256])
+        m['decode_ms'] = decode_ms(files[:256]); m['loader_ms'] = loader_ms(files[:256])
         grey_arrays(files[:a.batch], 'raw', w / 'net_g.npy')
         fit = oath_table(make_oath_like(w / 'o_fit', n_per_class=40, seed=11, progress=False))
         ev = oath_table(make_oath_like(w / 'o_ev', n_per_class=a.agree_per_class, seed=13, progress=False))
@@ -350,11 +366,11 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
         f"torch {m['torch']}, OpenVINO {m['openvino']}, pywuffs {m['pywuffs']}; MALLOC_MMAP_MAX_={m['malloc_env']}" + (f"; GPU {m['gpu']}" if m['gpu'] else ''))
     say(f"EfficientNet-Lite0 (packaged), 1000 logits, batch {a.batch}, 224x224; end to end: {n_files} synthetic 256x256 16-bit PNGs; "
         f"median of {a.rounds} interleaved rounds")
-    say(f"{'variant':<62}{'network img/s':>14}{'end to end':>11}{'e2e/net':>8}{'wait ms':>8}{'setup s':>8}  {'logits vs fp32 eager':<28}malloc, loaders")
+    say(f"{'variant':<{W}}{'network img/s':>14}{'end to end':>11}{'e2e/net':>8}{'wait ms':>8}{'setup s':>8}  {'logits vs fp32 eager':<28}malloc, loaders")
     for v, r in res.items():
         e2e = f"{r['e2e']:>11.1f}{r['ratio']:>7.1%} " + (f"{r['wait']:>8.1f}" if r.get('wait') else f"{'-':>8}") if r['e2e'] else f"{'-':>11}{'':>16}"
         close = '' if 'dy' not in r else 'exact (< 1e-4)' if r['dy'] < 1e-4 else f"max diff {r['dy']:.2g}, corr {r['corr']:.4f}"
-        say(f"{LABELS.get(v, v):<62}{r['net']:>14.1f}{e2e}{r['setup_s']:>8.0f}  {close:<28}{r.get('malloc')}, {r.get('loaders', '-')}"
+        say(f"{LABELS.get(v, v):<{W}}{r['net']:>14.1f}{e2e}{r['setup_s']:>8.0f}  {close:<28}{r.get('malloc')}, {r.get('loaders', '-')}"
             + (f"  [{r['runtime']}]" if r.get('runtime') else ''))
     exact = {v: r['net'] for v, r in res.items() if v in EXACT and not v.startswith(('cuda', 'default'))}
     say()
@@ -369,6 +385,11 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
             say(f"the same with Pillow decoding the PNGs (no fast extra): {res['default-pillow']['ratio']:.1%}")
         if res.get('default-no-slab', {}).get('e2e'):
             say(f"the same with batches returned as tensors (no slab): {res['default-no-slab']['ratio']:.1%}")
+        if m.get('loader_ms'):             # if the network keeps every core busy, the loaders' work can only be added to it
+            net_ms = m['cores'] * 1e3 / res['default']['net']
+            say(f"the bound the CPU work alone sets on end to end / network only here: {net_ms / (net_ms + m['loader_ms']):.1%} "
+                f"(the network: {net_ms:.2f} core-ms a frame = {m['cores']} cores / {res['default']['net']:.1f} img/s; the loaders: "
+                f"{m['loader_ms']:.2f} ms a frame on one core, tame.imageprep.ImagePipeline, median of 5 passes over 256 files)")
     if m.get('decode_ms'):
         say('decoding one 16-bit PNG frame, ms (one core, median of 5 passes over 256 files): '
             + ', '.join(f'{k} {v:.2f}' for k, v in m['decode_ms'].items()))
@@ -380,7 +401,7 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
             rows, acc0, ref = agree
             say(f"labels: linear SVC fitted on {LABELS[ref]} features of 240 synthetic OATH-like images; evaluated on {n_ev} other synthetic ones "
                 f"and the {n_gen} genuine OATH images; fp32 accuracy (TAME protocol) {acc0:.4f}")
-        say(f"{'variant':<62}{'x compiled':>11}{'labels = fp32':>14}{'genuine':>9}{'accuracy':>10}{'change':>8}  meets the goal?")
+        say(f"{'variant':<{W}}{'x compiled':>11}{'labels = fp32':>14}{'genuine':>9}{'accuracy':>10}{'change':>8}  meets the goal?")
         for v, r in res.items():
             if v in EXACT or v.startswith('cuda'): continue
             g = agree[0].get(v) if agree else None
@@ -388,15 +409,15 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
             lab = f"{g['synth']:>14.2%}{g['genuine']:>6}/{g['n_genuine']:<2}{g['acc']:>10.4f}{g['change']:>+8.2f}" if g else f"{'-':>14}{'':>9}{'':>10}{'':>8}"
             ok = g is not None and speed >= 2.0 and g['synth'] >= 0.99 and abs(g['change']) < 0.5
             short = [] if ok or g is None else [w for w, bad in (('speed', speed < 2.0), ('labels', g['synth'] < 0.99), ('accuracy', abs(g['change']) >= 0.5)) if bad]
-            say(f"{LABELS.get(v, v):<62}{speed:>10.2f}x{lab}  {'yes' if ok else 'no: ' + ', '.join(short) if short else '-'}")
+            say(f"{LABELS.get(v, v):<{W}}{speed:>10.2f}x{lab}  {'yes' if ok else 'no: ' + ', '.join(short) if short else '-'}")
     eff = a.scaling or 0.8
     say(f"\nwhat a season of TAME's archive ({SEASON:,} images) costs, end to end, hours: on this machine ({m['cores']} cores), per core, "
         f"and on a 16-core node at {eff:.0%} efficiency per doubling of cores ({'measured by benchmarks/scale.py' if a.scaling else 'assumed: run benchmarks/scale.py and pass --scaling'})")
-    say(f"{'variant':<62}{'here':>8}{'1 core':>8}{'16 cores':>9}")
+    say(f"{'variant':<{W}}{'here':>8}{'1 core':>8}{'16 cores':>9}")
     for v, r in res.items():
         if not r['e2e']: continue
         per_core = r['e2e'] / m['cores']
         node = per_core * 16 * eff ** max(0.0, math.log2(16 / max(m['cores'], 1)))   # each doubling of cores at `eff`
-        say(f"{LABELS.get(v, v):<62}{SEASON / r['e2e'] / 3600:>8.1f}{SEASON / per_core / 3600:>8.1f}{SEASON / node / 3600:>9.1f}")
+        say(f"{LABELS.get(v, v):<{W}}{SEASON / r['e2e'] / 3600:>8.1f}{SEASON / per_core / 3600:>8.1f}{SEASON / node / 3600:>9.1f}")
 
 if __name__ == '__main__': main()

@@ -73,11 +73,12 @@ def _fov_args(p):
 def _engine_args(p):
     "--engine, --precision, --calibration: the feature engine (see `tame.engine.FeatureExtractor`)."
     p.add_argument('--engine', default='auto', choices=['auto', 'torch', 'openvino'],
-                   help="feature engine: 'auto' (the fastest exact fp32 runtime here, as `tame engines` measured; eager torch for short "
-                        "jobs), 'torch' (exact, eager) or 'openvino' (CPU; pip install \"tame-aurora[fast]\")")
+                   help="feature engine: 'auto' (the fastest runtime here: at fp32 as `tame engines` measured, at bf16 compiled torch; "
+                        "eager torch for short jobs), 'torch' (eager) or 'openvino' (CPU; pip install \"tame-aurora[fast]\")")
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8'],
-                   help="'fp32' (exact); 'bf16' or 'int8' with --engine openvino: ~2x faster, labels agree on ~98 %% of images "
-                        "(measured in tame.engine), so opt-in")
+                   help="'fp32' (exact); 'bf16' (torch, its first layers in fp32; or --engine openvino) or 'int8' (--engine "
+                        "openvino): about 2x faster on CPUs with AMX, labels agree with fp32's on 97-99 %% of images (measured: "
+                        "benchmarks/feature_throughput.py), so opt-in")
     p.add_argument('--calibration', default=None, metavar='DIR',
                    help='int8 only: a folder of images of the same kind, never those you classify (default: none)')
     p.add_argument('--batch-size', type=int, default=64, action=_checked(lambda v: v >= 1, 'must be at least 1'),
@@ -125,7 +126,7 @@ def _check_image_source(
 
 def _engine_kw(args) -> dict:
     "The engine options of a parsed command, as keyword arguments (their combination checked in the flags' terms)."
-    if args.precision != 'fp32' and args.engine != 'openvino': raise ValueError(f'--precision {args.precision} needs --engine openvino (torch runs fp32 only)')
+    if args.precision == 'int8' and args.engine != 'openvino': raise ValueError(f'--precision int8 needs --engine openvino ({args.engine} runs fp32 and bf16)')
     if args.precision == 'int8' and not args.calibration: raise ValueError('--precision int8 needs --calibration DIR (images of the same kind, not those you classify)')
     if args.calibration and args.precision != 'int8': raise ValueError('--calibration is for --precision int8 only')
     return dict(engine=args.engine, precision=args.precision, calibration=args.calibration)

@@ -20,10 +20,10 @@ from .config import DEFAULT_BACKBONE, FEATURE_LAYERS, EngineConfig
 from .core import DataFormatError, atomic_write, data_dir, file_sha256, get_logger, in_cli_terms
 
 # %% auto #0
-__all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BackboneSpec', 'load_lukemelas_into_timm',
-           'aurora_fm_file', 'torch_hub_checkpoints', 'torchvision_names', 'get_backbone', 'list_backbones',
-           'backbones_command', 'WeightsNotFound', 'load_backbone', 'AuroraFM', 'aurora_fm_weights', 'load_aurora_fm',
-           'imagenet_categories', 'rgb_input', 'top5', 'FeatureNet', 'set_model_and_device']
+__all__ = ['AURORA_FM', 'THEMIS_WEIGHTS_ENV', 'TAME2022_WEIGHTS', 'TAME2022_NETWORKS', 'BF16_FP32', 'BackboneSpec',
+           'load_lukemelas_into_timm', 'aurora_fm_file', 'torch_hub_checkpoints', 'torchvision_names', 'get_backbone',
+           'list_backbones', 'backbones_command', 'WeightsNotFound', 'load_backbone', 'AuroraFM', 'aurora_fm_weights',
+           'load_aurora_fm', 'imagenet_categories', 'rgb_input', 'top5', 'FeatureNet', 'set_model_and_device']
 
 # %% ../nbs/30_backbones.ipynb #9f282519
 _log = get_logger('backbones')
@@ -403,3 +403,27 @@ def set_model_and_device(
     device = torch.device(device)
     _log.info(f'using device {device}')
     return model.to(device), device
+
+# %% ../nbs/30_backbones.ipynb #e0f312aa
+BF16_FP32 = {'efficientnet_lite0': ('conv_stem', 'bn1', 'blocks.0')}   # kept in fp32 under bf16, by network (measured)
+
+class _Fp32(torch.nn.Module):
+    "A part of a network run in float32 inside bf16 autocast (its floating-point tensor arguments cast to float32)."
+    def __init__(self, m): super().__init__(); self.m = m
+    def forward(self, *a, **k):
+        f = lambda v: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+        dev = next((v.device.type for v in (*a, *k.values()) if isinstance(v, torch.Tensor)), 'cpu')
+        with torch.autocast(dev, enabled=False): return self.m(*map(f, a), **{n: f(v) for n, v in k.items()})
+
+class _Bf16Net(torch.nn.Module):
+    "A FeatureNet in bfloat16 (torch autocast), but for its first layers (`BF16_FP32`, else its first convolution) in float32; float32 out."
+    def __init__(self, net: FeatureNet, name: str):   # the network (its modules are wrapped in place) and its backbone's name
+        super().__init__(); self.net, m = net, net.model
+        self.kept = BF16_FP32.get(name) or tuple(n for n, c in m.named_modules() if isinstance(c, torch.nn.Conv2d))[:1]
+        for k in self.kept:
+            parent, _, leaf = k.rpartition('.')
+            p = m.get_submodule(parent) if parent else m
+            setattr(p, leaf, _Fp32(getattr(p, leaf)))
+        if not self.kept: _log.warning(f'{name}: no convolution found to keep in fp32; all of it runs in bf16 (its labels not measured)')
+    def forward(self, x):
+        with torch.autocast(x.device.type, torch.bfloat16): return self.net(x).float()

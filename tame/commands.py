@@ -292,7 +292,7 @@ def run_engines(
          ['tame engines', 'tame engines --engines torch openvino-fp32 --seconds 2 --no-save'], run_engines)
 def _engines_options(p):
     p.add_argument('--engines', nargs='+', default=None, metavar='NAME',
-                   help='runtimes to time: torch, torch-compiled, openvino-fp32, openvino-bf16, openvino-int8 (default: every one available)')
+                   help='runtimes to time: torch, torch-compiled, torch-compiled-bf16, openvino-fp32, openvino-bf16, openvino-int8 (default: every one available)')
     p.add_argument('--batch-size', type=int, default=64, action=_checked(lambda v: v >= 1, 'must be at least 1'), help='images per batch')
     p.add_argument('--seconds', type=float, default=4.0, action=_checked(lambda v: v > 0, 'must be > 0'), help='timing per runtime, in 3 turns')
     p.add_argument('--no-save', action='store_true', help="only print; keep what --engine auto uses as it was (default: save the result)")

@@ -107,8 +107,8 @@ class FieldOfView:
 # %% ../nbs/02_config.ipynb #465cf7a7
 DEFAULT_BACKBONE = 'efficientnet_lite0'   # the embedded network: its ImageNet weights ship in a PyPI wheel
 FEATURE_LAYERS = ('logits', 'pooled')    # 'logits': the 1000 ImageNet outputs; 'pooled': the penultimate layer
-ENGINES = ('auto', 'torch', 'openvino')  # 'auto': the fastest exact fp32 runtime here; torch (exact, any device); OpenVINO (CPU; fp32, bf16, int8)
-PRECISIONS = ('fp32', 'bf16', 'int8')    # 'auto' and 'torch' run fp32 only
+ENGINES = ('auto', 'torch', 'openvino')  # 'auto': the fastest runtime here; torch (any device); OpenVINO (CPU; fp32, bf16, int8)
+PRECISIONS = ('fp32', 'bf16', 'int8')    # fp32 is exact; 'auto' and 'torch' run fp32 and bf16, OpenVINO all three
 DEFAULT_ENGINE_SETTINGS = dict(name='torch', precision='fp32', calibration=None)   # also: files written before engines were recorded
 _OPTIONS = ('backbone', 'layer', 'batch_size', 'device', 'num_workers', 'engine', 'precision', 'calibration',
             'compile', 'channels_last', 'pretrained', 'weights_file')
@@ -130,9 +130,9 @@ class EngineConfig:
     batch_size: int = 64                 # images per network call (results do not depend on it, to float32 rounding)
     device: str | None = None            # torch device; None: CUDA if present, else the CPU
     num_workers: int | None = None       # loader processes (None: CPU one a core, taking turns with the network; GPU 1 on <= 2 cores, else 2; 0: none)
-    engine: str = 'auto'                 # runtime: 'auto' (the fastest exact one here, see `tame.engine`), 'torch' (exact, eager
+    engine: str = 'auto'                 # runtime: 'auto' (the fastest one here for the precision, see `tame.engine`), 'torch' (eager
                                          # unless compile=True) or 'openvino' (CPU: pip install "tame-aurora[fast]")
-    precision: str = 'fp32'              # 'fp32'; 'bf16' or 'int8' with engine='openvino'
+    precision: str = 'fp32'              # 'fp32' (exact); 'bf16' (any engine; torch: its first layers in fp32); 'int8' with engine='openvino'
     calibration: str | tuple | None = None   # int8: a folder or images of the kind extracted, never those evaluated
     compile: bool | None = None          # compile the torch network: None: 'auto' decides (long jobs), 'torch' does not; True: now; False: never
     channels_last: bool = True           # run the network in channels-last memory format (same values, faster on CPUs)
@@ -153,9 +153,8 @@ class EngineConfig:
             raise ValueError(f'EngineConfig: num_workers must be None or an integer >= 0, got {nw!r}')
         if self.engine not in ENGINES: raise ValueError(f'EngineConfig: engine must be one of {ENGINES}, got {self.engine!r}')
         if self.precision not in PRECISIONS: raise ValueError(f'EngineConfig: precision must be one of {PRECISIONS}, got {self.precision!r}')
-        if self.engine in ('auto', 'torch') and self.precision != 'fp32':
-            why = "engine='auto' picks an exact fp32 runtime, as " if self.engine == 'auto' else ''
-            raise ValueError(f"EngineConfig: {why}engine='torch' runs fp32 only (exact); use engine='openvino' for precision={self.precision!r}")
+        if self.engine in ('auto', 'torch') and self.precision == 'int8':
+            raise ValueError(f"EngineConfig: engine={self.engine!r} runs fp32 and bf16; use engine='openvino' for precision='int8'")
         if self.compile is not None and not isinstance(self.compile, (bool, np.bool_)):
             raise ValueError(f'EngineConfig: compile must be None (auto), True or False, got {self.compile!r}')
         if self.compile is not None: set_('compile', bool(self.compile))

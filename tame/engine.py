@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .backbones import BackboneSpec, FeatureNet, load_backbone, set_model_and_device
+from .backbones import BF16_FP32, BackboneSpec, FeatureNet, _Bf16Net, load_backbone, set_model_and_device
 from .config import DEFAULT_ENGINE_SETTINGS, EngineConfig, FieldOfView
 from .config import ENGINES as _ENGINES, PRECISIONS as _PRECISIONS
 from .core import atomic_write, data_dir, deprecated_objects, get_logger, lock_file, warn_deprecated
@@ -66,9 +66,11 @@ def calibration_id(
         digests.append(files[p] + ('' if frame is None else f'#{frame}'))
     return dict(n=len(digests), sha256=hashlib.sha256('\n'.join(sorted(digests)).encode()).hexdigest())
 
-def _recorded(engine: str, precision: str, items) -> dict:
-    "The settings a feature file records for an engine: name, precision and the calibration set's identity (int8 only)."
-    return dict(name=engine, precision=precision, calibration=calibration_id(items) if precision == 'int8' else None)
+def _recorded(engine: str, precision: str, items, backbone: str = '') -> dict:
+    "The settings a feature file records for an engine: name, precision, the calibration set's identity (int8 only), torch bf16's fp32 layers."
+    d = dict(name=engine, precision=precision, calibration=calibration_id(items) if precision == 'int8' else None)
+    if engine == 'torch' and precision == 'bf16': d['fp32_layers'] = list(BF16_FP32.get(backbone, ('first convolution',)))
+    return d
 
 # %% ../nbs/32_engine.ipynb #b3875332
 def engine_settings(
@@ -84,8 +86,8 @@ def engine_settings(
                         'engine_settings(tame.config.EngineConfig(engine=..., precision=..., calibration=...))')
         config = EngineConfig(**old)
     config = config or EngineConfig()
-    name = 'torch' if config.engine == 'auto' else config.engine        # 'auto' runs exact fp32, recorded as tame 0.2's torch fp32
-    return _recorded(name, config.precision, calibration_items(config.calibration) if config.precision == 'int8' else None)
+    name = 'torch' if config.engine == 'auto' else config.engine        # 'auto' runs torch (fp32: exact, as tame 0.2's torch fp32)
+    return _recorded(name, config.precision, calibration_items(config.calibration) if config.precision == 'int8' else None, config.backbone)
 
 # %% ../nbs/32_engine.ipynb #db6e80d6
 def _import_openvino():
@@ -131,7 +133,7 @@ class _OpenVinoNet:
         return np.array(req.infer([np.ascontiguousarray(g.numpy(), np.float32)])[0], np.float32, copy=True)
 
 # %% ../nbs/32_engine.ipynb #3a32b250
-AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest exact runtime
+AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest runtime of its precision
 _EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
 
 def _cpu_name() -> str:
@@ -153,11 +155,25 @@ def _measured() -> dict:
     except (OSError, ValueError): return {}
     return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
 
-def auto_choice() -> str:
+def _cpu_bf16() -> bool | None:
+    "Whether this CPU has bfloat16 units (AVX512-BF16 or AMX-BF16; Linux's /proc/cpuinfo), None where that cannot be read."
+    try:
+        with open('/proc/cpuinfo') as f: flags = next((l.split(':', 1)[1].split() for l in f if l.startswith('flags')), None)
+    except OSError: return None
+    return None if flags is None else bool({'avx512_bf16', 'amx_bf16'} & set(flags))
+
+def _compiler_here() -> bool:
+    "Whether inductor's C++ compiler is here (compiled torch can be built)."
+    return any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++'))
+
+def auto_choice(
+                precision: str = 'fp32',   # 'bf16': torch's bf16, compiled where it can be
+               ) -> str:
     "The runtime `engine='auto'` uses for long CPU jobs here: 'torch-compiled', 'openvino-fp32' or 'torch' (eager)."
+    if precision == 'bf16': return 'torch-compiled' if _compiler_here() else 'torch'
     rates = {k: v for k, v in _measured().get('img_per_s', {}).items() if k in _EXACT and v}
     if rates: return max(rates, key=rates.get)
-    if any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++')): return 'torch-compiled'   # inductor's compiler
+    if _compiler_here(): return 'torch-compiled'
     return 'openvino-fp32' if importlib.util.find_spec('openvino') is not None else 'torch'
 
 # %% ../nbs/32_engine.ipynb #ecc271cf
@@ -180,7 +196,9 @@ def _build_aot(src: str, dst: str, batch_size: int, size: int, channels_last: bo
             with torch.no_grad():
                 torch._inductor.aoti_compile_and_package(torch.export.export(net, (x,)), package_path=str(tmp), inductor_configs={'freezing': True})
                 want, got = net(x), torch._inductor.aoti_load_package(str(tmp))(x)
-            err, tol = float((got - want).abs().max()), 1e-4 * (1 + float(want.abs().max()))
+                tol = 1e-4 * (1 + float(want.abs().max()))
+                if isinstance(net, _Bf16Net): tol = max(tol, 2 * float((want - net.net(x)).abs().max()))   # bf16: twice its own rounding vs fp32
+            err = float((got - want).abs().max())
             if not err <= tol: raise RuntimeError(f'the compiled network differs from eager by {err:.3g} (tolerance {tol:.3g})')
             os.replace(tmp, dst)
         finally: tmp.unlink(missing_ok=True)
@@ -273,31 +291,36 @@ class FeatureExtractor:
         self.layer, self.batch_size, self.pretrained = config.layer, config.batch_size, config.pretrained
         openvino = config.engine == 'openvino'
         net, self.device = set_model_and_device(FeatureNet(model, self.layer).eval(), 'cpu' if openvino else config.device)
-        name = 'torch' if config.engine == 'auto' else config.engine               # 'auto' runs exact fp32: recorded as torch fp32
-        self.engine = _recorded(name, config.precision, self.calibration)   # the calibration set hashed once, before the network loads
+        if config.precision == 'bf16' and not openvino: net = _Bf16Net(net, self.spec.name).eval()   # its first layers stay fp32
+        name = 'torch' if config.engine == 'auto' else config.engine               # 'auto' runs torch: recorded as torch
+        self.engine = _recorded(name, config.precision, self.calibration, self.spec.name)   # the calibration set hashed once
         self._key = (self.spec.name, self.layer, self.pretrained, str(config.weights_file))
         self._ov = _OpenVinoNet(net, self.spec, config.precision, torch.get_num_threads(), self._key) if openvino else None
         self.channels_last = config.channels_last and not openvino             # torch-only options
         if self.channels_last: net = net.to(memory_format=torch.channels_last)
         self.num_workers, turns = _loader_count(config.num_workers, self.device.type == 'cpu')
         self._loader = _LoaderPool(self.num_workers, turns, frame=(self.batch_size, self.spec.input_size))   # batches written in place
-        self.half = self.device.type == 'cuda'
+        self.half = self.device.type == 'cuda' and config.precision == 'fp32'   # GPUs: float16 autocast (bf16: its own)
+        if config.precision == 'bf16' and self.device.type == 'cpu' and _cpu_bf16() is False:
+            _log.warning(f"this CPU has no bfloat16 units (avx512_bf16, amx_bf16): precision='bf16' is emulated, likely slower than fp32 ({_cpu_name()})")
         cpu = self.device.type == 'cpu' and not openvino
-        self.auto = auto_choice() if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
+        self.auto = auto_choice(config.precision) if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
         self.net, self.compiled, self._aot, self._auto_ov, self._seen = net, False, None, None, 0
         if config.compile and not cpu and not openvino: self.net, self.compiled = _compiled(net)   # GPUs: torch.compile
         elif cpu and (config.compile or (self.auto is not None and config.compile is None)):
             self._aot = _AotNet(net, self.batch_size, self.spec.input_size, self.channels_last)  # a file made before is used at once
-            if config.compile and not self._aot.build(wait=True): _log.warning(f'compiling the network failed ({self._aot.error}); running eager')
+            now = config.compile or (config.precision == 'bf16' and self.auto == 'torch-compiled')   # bf16: compiled from the start
+            if now and not self._aot.build(wait=True): _log.warning(f'compiling the network failed ({self._aot.error}); running eager')
             self.compiled = self._aot.ready()
         self.info = dict(backbone=self.spec.name, layer=self.layer, pretrained=self.pretrained, device=str(self.device),
                          batch_size=self.batch_size, channels_last=self.channels_last, compiled=self.compiled, fp16=self.half,
                          malloc=self.malloc, torch_threads=torch.get_num_threads(), engine=self.engine, runtime=self.runtime())
 
     def runtime(self) -> str:
-        "What runs the network now: 'torch', 'torch-compiled', 'openvino-fp32', ... ('auto:' in front when 'auto' chose it)."
+        "What runs the network now: 'torch', 'torch-compiled', 'torch-compiled-bf16', 'openvino-fp32', ... ('auto:' in front when 'auto' chose it)."
         if self._ov is not None: return f'openvino-{self.config.precision}'
         now = 'openvino-fp32' if self._auto_ov is not None else 'torch-compiled' if self.compiled else 'torch'
+        now += '-bf16' if self.config.precision == 'bf16' else ''
         return ('auto:' if self.auto is not None else '') + now + ('' if self.device.type == 'cpu' else f' ({self.device.type})')
 
     def _long_job(self):
@@ -324,7 +347,8 @@ class FeatureExtractor:
         if self._ov is not None: return self._ov(g.cpu(), self._request('raw'))
         self._step(n)
         if self._auto_ov is not None: return self._auto_ov[0](g.cpu(), self._auto_ov[1])
-        aot = self._aot is not None and self.compiled and 2 * n >= self.batch_size    # under half a batch, eager costs less than padding
+        bf16 = self.config.precision == 'bf16'   # bf16: always the compiled network (eager bf16 rounds differently)
+        aot = self._aot is not None and self.compiled and (2 * n >= self.batch_size or bf16)   # fp32: under half a batch, eager costs less than padding
         if (aot or (self.compiled and self._aot is None)) and n < self.batch_size:
             g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])    # one shape: nothing recompiles
         x = grey_to_input(g.to(self.device, non_blocking=True), self.spec, self.channels_last)   # expanded on the device
@@ -442,9 +466,10 @@ def _time_rounds(fns: dict, n: int, seconds: float, rounds: int = 3) -> dict:
 
 def _runner(name: str, batch_size: int, g: torch.Tensor):
     "A function running engine `name` on the batch g (OpenVINO int8 calibrated on random frames), or None where unavailable."
-    if name in ('torch', 'torch-compiled'):
-        eng = FeatureExtractor(EngineConfig(engine='torch', compile=name == 'torch-compiled', batch_size=batch_size, num_workers=0))
-        return (lambda: eng.forward(g)) if eng.compiled == (name == 'torch-compiled') else None
+    if name in ('torch', 'torch-compiled', 'torch-compiled-bf16'):
+        comp = name != 'torch'
+        eng = FeatureExtractor(EngineConfig(engine='torch', precision='bf16' if name.endswith('-bf16') else 'fp32', compile=comp, batch_size=batch_size, num_workers=0))
+        return (lambda: eng.forward(g)) if eng.compiled == comp else None
     model, spec = load_backbone(); rng = np.random.default_rng(0)
     ov = _OpenVinoNet(FeatureNet(model).eval(), spec, name.split('-')[1], torch.get_num_threads())
     req = ov.compile('random', lambda: [rng.random((224, 224), np.float32) for _ in range(32)])
@@ -453,14 +478,14 @@ def _runner(name: str, batch_size: int, g: torch.Tensor):
 def measure_engines(
                     batch_size: int = 64,    # images a batch (compiled torch is built for it)
                     seconds: float = 4.0,    # timing per engine (in 3 turns)
-                    engines=None,            # which (default: every one available: torch, torch-compiled, openvino-fp32/-bf16/-int8)
+                    engines=None,            # which (default: every one available: torch, torch-compiled(-bf16), openvino-fp32/-bf16/-int8)
                     save: bool = True,       # keep the table for engine='auto' (tame's data directory: compiled/engines.json)
                     show: bool = True,       # print the table
                    ) -> pd.DataFrame:        # by engine: img_per_s, exact, setup_s, auto (the one 'auto' picks)
     "Network-only img/s of every engine available here, and the one `engine='auto'` picks for long jobs (saved for it)."
     ov = ('openvino-fp32', 'openvino-bf16', 'openvino-int8') if importlib.util.find_spec('openvino') else ()
     g, fns, setup = torch.rand(batch_size, 224, 224, generator=torch.Generator().manual_seed(0)), {}, {}
-    for name in engines or ('torch', 'torch-compiled') + ov:
+    for name in engines or ('torch', 'torch-compiled', 'torch-compiled-bf16') + ov:
         t = time.perf_counter()
         if (fn := _runner(name, batch_size, g)) is not None: fn(); fns[name], setup[name] = fn, time.perf_counter() - t
     rates = _time_rounds(fns, batch_size, seconds * len(fns))
