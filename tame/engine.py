@@ -196,10 +196,11 @@ def _build_aot(src: str, dst: str, batch_size: int, size: int, channels_last: bo
             with torch.no_grad():
                 torch._inductor.aoti_compile_and_package(torch.export.export(net, (x,)), package_path=str(tmp), inductor_configs={'freezing': True})
                 want, got = net(x), torch._inductor.aoti_load_package(str(tmp))(x)
-                tol = 1e-4 * (1 + float(want.abs().max()))
-                if isinstance(net, _Bf16Net): tol = max(tol, 2 * float((want - net.net(x)).abs().max()))   # bf16: twice its own rounding vs fp32
+                tol, what = 1e-4 * (1 + float(want.abs().max())), 'eager'
+                if isinstance(net, _Bf16Net):   # bf16: as close to fp32 as eager bf16 is, within a factor of 3 (1.7 measured)
+                    want, what = net.net(x), 'fp32'; tol = max(tol, 3 * float((net(x) - want).abs().max()))
             err = float((got - want).abs().max())
-            if not err <= tol: raise RuntimeError(f'the compiled network differs from eager by {err:.3g} (tolerance {tol:.3g})')
+            if not err <= tol: raise RuntimeError(f'the compiled network differs from {what} by {err:.3g} (tolerance {tol:.3g})')
             os.replace(tmp, dst)
         finally: tmp.unlink(missing_ok=True)
 
@@ -347,7 +348,7 @@ class FeatureExtractor:
         if self._ov is not None: return self._ov(g.cpu(), self._request('raw'))
         self._step(n)
         if self._auto_ov is not None: return self._auto_ov[0](g.cpu(), self._auto_ov[1])
-        bf16 = self.config.precision == 'bf16'   # bf16: always the compiled network (eager bf16 rounds differently)
+        bf16 = self.config.precision == 'bf16'   # bf16: always the compiled network (eager bf16 rounds differently: one run, one network)
         aot = self._aot is not None and self.compiled and (2 * n >= self.batch_size or bf16)   # fp32: under half a batch, eager costs less than padding
         if (aot or (self.compiled and self._aot is None)) and n < self.batch_size:
             g = torch.cat([g, g.new_zeros((self.batch_size - n,) + g.shape[1:])])    # one shape: nothing recompiles
