@@ -73,32 +73,31 @@ def machine() -> dict:
     return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
                 malloc_env=os.environ.get('MALLOC_MMAP_MAX_', 'unset'), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
 
-def loader_ms(files) -> float:
-    "Milliseconds of one core a loader spends on one frame (`ImagePipeline`: read, decode, scale, statistics, resize), with the engine's mallopt: the median of 5 passes."
+def per_file_ms(fn, files) -> float:
+    "Milliseconds of one core `fn` spends on one of the files: the median of 5 passes after one that warms the caches."
     import statistics
+    ts = []
+    for _ in range(6):
+        t = time.perf_counter(); [fn(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
+    return statistics.median(ts[1:])
+
+def loader_ms(files) -> float:
+    "Milliseconds of one core a loader spends on one frame (`ImagePipeline`: read, decode, scale, statistics, resize), with the engine's mallopt."
     from tame.backbones import get_backbone
     from tame.engine import tune_malloc
     from tame.imageprep import ImagePipeline
-    tune_malloc(); pipe = ImagePipeline(get_backbone('efficientnet_lite0')); ts = []
-    for _ in range(6):
-        t = time.perf_counter(); [pipe(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
-    return statistics.median(ts[1:])                  # the first pass warms the caches
+    tune_malloc()
+    return per_file_ms(ImagePipeline(get_backbone('efficientnet_lite0')), files)
 
 def decode_ms(files) -> dict:
     "Milliseconds to decode one of the PNG files, by Pillow and (pywuffs installed) by Wuffs as tame reads them: the median of 5 passes."
-    import statistics, numpy as np
+    import numpy as np
     from PIL import Image
     import tame.fastpng as fp
     from tame.imagefiles import MAX_DECODED_BYTES, MAX_FRAME_PIXELS
     ways = {'Pillow': lambda f: np.asarray(Image.open(f))}
     if fp.ImageDecoder is not None: ways['Wuffs'] = lambda f: fp.read_grey_png(f, MAX_FRAME_PIXELS, MAX_DECODED_BYTES)
-    out = {}
-    for k, fn in ways.items():
-        ts = []
-        for _ in range(5):
-            t = time.perf_counter(); [fn(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
-        out[k] = statistics.median(ts)
-    return out
+    return {k: per_file_ms(fn, files) for k, fn in ways.items()}
 
 # ---------------------------------------------------------------- a variant, in its own process
 def _bf16_mixed(net, names=('conv_stem', 'classifier')):

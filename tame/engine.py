@@ -136,11 +136,15 @@ class _OpenVinoNet:
 AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest runtime of its precision
 _EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
 
+def _cpuinfo(field: str) -> str | None:
+    "The first value of a field of Linux's /proc/cpuinfo ('model name', 'flags'), None where there is none."
+    try:
+        with open('/proc/cpuinfo') as f: return next((l.split(':', 1)[1].strip() for l in f if l.startswith(field)), None)
+    except OSError: return None
+
 def _cpu_name() -> str:
     "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` says."
-    try:
-        with open('/proc/cpuinfo') as f: return next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
+    return _cpuinfo('model name') or platform.processor() or platform.machine()
 
 def machine_id() -> dict:
     "What measured speeds and compiled networks depend on: CPU model and vector ISA, cores, torch and OpenVINO versions."
@@ -157,10 +161,8 @@ def _measured() -> dict:
 
 def _cpu_bf16() -> bool | None:
     "Whether this CPU has bfloat16 units (AVX512-BF16 or AMX-BF16; Linux's /proc/cpuinfo), None where that cannot be read."
-    try:
-        with open('/proc/cpuinfo') as f: flags = next((l.split(':', 1)[1].split() for l in f if l.startswith('flags')), None)
-    except OSError: return None
-    return None if flags is None else bool({'avx512_bf16', 'amx_bf16'} & set(flags))
+    flags = _cpuinfo('flags')
+    return None if flags is None else bool({'avx512_bf16', 'amx_bf16'} & set(flags.split()))
 
 def _compiler_here() -> bool:
     "Whether inductor's C++ compiler is here (compiled torch can be built)."
@@ -198,7 +200,7 @@ def _build_aot(src: str, dst: str, batch_size: int, size: int, channels_last: bo
                 want, got = net(x), torch._inductor.aoti_load_package(str(tmp))(x)
                 tol, what = 1e-4 * (1 + float(want.abs().max())), 'eager'
                 if isinstance(net, _Bf16Net):   # bf16: as close to fp32 as eager bf16 is, within a factor of 3 (1.7 measured)
-                    want, what = net.net(x), 'fp32'; tol = max(tol, 3 * float((net(x) - want).abs().max()))
+                    bf, want, what = want, net.net(x), 'fp32'; tol = max(tol, 3 * float((bf - want).abs().max()))
             err = float((got - want).abs().max())
             if not err <= tol: raise RuntimeError(f'the compiled network differs from {what} by {err:.3g} (tolerance {tol:.3g})')
             os.replace(tmp, dst)
