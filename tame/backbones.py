@@ -405,7 +405,7 @@ def set_model_and_device(
     return model.to(device), device
 
 # %% ../nbs/30_backbones.ipynb #e0f312aa
-BF16_FP32 = {'efficientnet_lite0': ('conv_stem', 'bn1', 'blocks.0')}   # kept in fp32 under bf16, by network (measured)
+BF16_FP32 = {'efficientnet_lite0': ('conv_stem', 'bn1', 'blocks.0')}   # kept in fp32 under bf16, by network (measured): a run, in call order
 
 class _Fp32(torch.nn.Module):
     "A part of a network run in float32 inside bf16 autocast (its floating-point tensor arguments cast to float32)."
@@ -420,10 +420,10 @@ class _Bf16Net(torch.nn.Module):
     def __init__(self, net: FeatureNet, name: str):   # the network (its modules are wrapped in place) and its backbone's name
         super().__init__(); self.net, m = net, net.model
         self.kept = BF16_FP32.get(name) or tuple(n for n, c in m.named_modules() if isinstance(c, torch.nn.Conv2d))[:1]
-        for k in self.kept:
+        for i, k in enumerate(self.kept):      # one fp32 region: the first module runs them all, the others are emptied
             parent, _, leaf = k.rpartition('.')
             p = m.get_submodule(parent) if parent else m
-            setattr(p, leaf, _Fp32(getattr(p, leaf)))
+            setattr(p, leaf, _Fp32(torch.nn.Sequential(*(m.get_submodule(n) for n in self.kept))) if i == 0 else torch.nn.Identity())
         if not self.kept: _log.warning(f'{name}: no convolution found to keep in fp32; all of it runs in bf16 (its labels not measured)')
     def forward(self, x):
         with torch.autocast(x.device.type, torch.bfloat16): return self.net(x).float()
