@@ -67,7 +67,7 @@ def machine() -> dict:
     import torch
     from importlib.metadata import version
     vs = {}
-    for k in ('openvino', 'pywuffs'):
+    for k in ('openvino', 'pywuffs', 'torchao'):
         try: vs[k] = version(k)
         except Exception: vs[k] = None
     return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
@@ -362,7 +362,7 @@ def main():
 def report(say, m, a, res, agree, n_files, n_ev, n_gen):
     "The tables and the issue's goals, in words."
     say(f"{m['cpu']} ({m['isa']}), {m['cores']} cores; load average {m['load']:.1f} at the start, {m['load_after']:.1f} at the end; "
-        f"torch {m['torch']}, OpenVINO {m['openvino']}, pywuffs {m['pywuffs']}; MALLOC_MMAP_MAX_={m['malloc_env']}" + (f"; GPU {m['gpu']}" if m['gpu'] else ''))
+        f"torch {m['torch']}, OpenVINO {m['openvino']}, pywuffs {m['pywuffs']}, torchao {m['torchao']}; MALLOC_MMAP_MAX_={m['malloc_env']}" + (f"; GPU {m['gpu']}" if m['gpu'] else ''))
     say(f"EfficientNet-Lite0 (packaged), 1000 logits, batch {a.batch}, 224x224; end to end: {n_files} synthetic 256x256 16-bit PNGs; "
         f"median of {a.rounds} interleaved rounds")
     say(f"{'variant':<{W}}{'network img/s':>14}{'end to end':>11}{'e2e/net':>8}{'wait ms':>8}{'setup s':>8}  {'logits vs fp32 eager':<28}malloc, loaders")

@@ -420,6 +420,8 @@ class _Bf16Net(torch.nn.Module):
     def __init__(self, net: FeatureNet, name: str):   # the network (its modules are wrapped in place) and its backbone's name
         super().__init__(); self.net, m = net, net.model
         self.kept = BF16_FP32.get(name) or tuple(n for n, c in m.named_modules() if isinstance(c, torch.nn.Conv2d))[:1]
+        if any(a == b or b.startswith(a + '.') for i, a in enumerate(self.kept) for j, b in enumerate(self.kept) if i != j):
+            raise ValueError(f'{name}: the layers kept in fp32 repeat or lie inside one another: {self.kept}')
         for i, k in enumerate(self.kept):      # one fp32 region: the first module runs them all, the others are emptied
             parent, _, leaf = k.rpartition('.')
             p = m.get_submodule(parent) if parent else m
