@@ -101,16 +101,9 @@ def decode_ms(files) -> dict:
 
 # ---------------------------------------------------------------- a variant, in its own process
 def _bf16_mixed(net, names=('conv_stem', 'classifier')):
-    "bf16 autocast everywhere but these modules of the network (run in fp32): the stem convolution and the classifier, or others."
-    import torch
-    class Fp32(torch.nn.Module):
-        def __init__(self, m): super().__init__(); self.m = m
-        def forward(self, x):
-            with torch.autocast('cpu', enabled=False): return self.m(x.float())
-    m = net.model
-    for name in names:
-        if name.startswith('blocks.'): m.blocks[int(name[7:])] = Fp32(m.blocks[int(name[7:])])
-        elif hasattr(m, name): setattr(m, name, Fp32(getattr(m, name)))
+    "bf16 autocast everywhere but these modules of the network, each in fp32 on its own: the stem convolution and the classifier, or others."
+    from tame.backbones import _Fp32
+    for name in names: net.model.set_submodule(name, _Fp32(net.model.get_submodule(name)))
     return net
 
 def _nncf_mixed(model, xs):

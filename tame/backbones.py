@@ -422,10 +422,8 @@ class _Bf16Net(torch.nn.Module):
         self.kept = BF16_FP32.get(name) or tuple(n for n, c in m.named_modules() if isinstance(c, torch.nn.Conv2d))[:1]
         if any(a == b or b.startswith(a + '.') for i, a in enumerate(self.kept) for j, b in enumerate(self.kept) if i != j):
             raise ValueError(f'{name}: the layers kept in fp32 repeat or lie inside one another: {self.kept}')
-        for i, k in enumerate(self.kept):      # one fp32 region: the first module runs them all, the others are emptied
-            parent, _, leaf = k.rpartition('.')
-            p = m.get_submodule(parent) if parent else m
-            setattr(p, leaf, _Fp32(torch.nn.Sequential(*(m.get_submodule(n) for n in self.kept))) if i == 0 else torch.nn.Identity())
+        run = _Fp32(torch.nn.Sequential(*map(m.get_submodule, self.kept)))   # one fp32 region: the first module runs them all
+        for i, k in enumerate(self.kept): m.set_submodule(k, run if i == 0 else torch.nn.Identity())   # the others are emptied
         if not self.kept: _log.warning(f'{name}: no convolution found to keep in fp32; all of it runs in bf16 (its labels not measured)')
     def forward(self, x):
         with torch.autocast(x.device.type, torch.bfloat16): return self.net(x).float()
