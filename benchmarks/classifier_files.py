@@ -33,7 +33,6 @@ print(json.dumps(dict(load_s=load_s, predict_s=time.perf_counter() - t, rss=hwm(
 
 def crafted(folder: Path) -> dict:
     "{name: file} of the genuine file and each crafted one (zeros compress: the big payloads are small on disk)."
-    import skops.io as sio
     from tame.backbones import get_backbone
     from tame.clffile import save_classifier
     from tame.svm import calibrated_svm

@@ -146,16 +146,26 @@ def _cpu_name() -> str:
     "The CPU's model name (Linux: /proc/cpuinfo), else what `platform` says."
     return _cpuinfo('model name') or platform.processor() or platform.machine()
 
+def _cpu_flags() -> str:
+    "This CPU's vector instructions (Linux's /proc/cpuinfo: x86 'flags', Arm 'Features'), sorted; '' where they cannot be read."
+    flags = _cpuinfo('flags') or _cpuinfo('Features') or ''
+    return ' '.join(sorted({f for f in flags.split() if any(k in f for k in ('sse', 'avx', 'amx', 'fma', 'f16c', 'vnni', 'bf16', 'fp16', 'asimd', 'sve', 'sme'))}))
+
 def machine_id() -> dict:
-    "What measured speeds and compiled networks depend on: CPU model and vector ISA, cores, torch and OpenVINO versions."
+    "What measured speeds and compiled networks depend on: CPU model and vector instructions, cores, torch and OpenVINO versions."
     try: ov = version('openvino')
     except PackageNotFoundError: ov = None
-    return dict(cpu=_cpu_name(), isa=torch.backends.cpu.get_cpu_capability(), cores=os.cpu_count(), torch=torch.__version__, openvino=ov)
+    return dict(cpu=_cpu_name(), isa=torch.backends.cpu.get_cpu_capability(), flags=_cpu_flags(), cores=os.cpu_count(),
+                torch=torch.__version__, openvino=ov)
+
+def _engines_file(create: bool = False) -> Path:
+    "Where `measure_engines` keeps this machine's table: a file per `machine_id`, so machines sharing tame's data directory keep theirs."
+    key = hashlib.sha256(json.dumps(machine_id(), sort_keys=True).encode()).hexdigest()[:12]
+    return data_dir(None, 'compiled', create=create) / f'engines-{key}.json'
 
 def _measured() -> dict:
     "`measure_engines`' saved table for this machine ({} when there is none, or it was measured on another CPU or versions)."
-    p = data_dir(None, 'compiled', create=False) / 'engines.json'
-    try: m = json.loads(p.read_text())
+    try: m = json.loads(_engines_file().read_text())
     except (OSError, ValueError): return {}
     return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
 
@@ -305,7 +315,8 @@ class FeatureExtractor:
         self._loader = _LoaderPool(self.num_workers, turns, frame=(self.batch_size, self.spec.input_size))   # batches written in place
         self.half = self.device.type == 'cuda' and config.precision == 'fp32'   # GPUs: float16 autocast (bf16: its own)
         if config.precision == 'bf16' and self.device.type == 'cpu' and _cpu_bf16() is False:
-            _log.warning(f"this CPU has no bfloat16 units (avx512_bf16, amx_bf16): precision='bf16' is emulated, likely slower than fp32 ({_cpu_name()})")
+            _log.warning(f"this CPU has no bfloat16 units (avx512_bf16, amx_bf16): precision='bf16' is emulated, slower than fp32 "
+                         f"(0.38-0.45x compiled fp32 on a Xeon with AVX-512 alone, where OpenVINO's int8 ran 1.66x) ({_cpu_name()})")
         cpu = self.device.type == 'cpu' and not openvino
         self.auto = auto_choice(config.precision) if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
         self.net, self.compiled, self._aot, self._auto_ov, self._seen = net, False, None, None, 0
@@ -482,7 +493,7 @@ def measure_engines(
                     batch_size: int = 64,    # images a batch (compiled torch is built for it)
                     seconds: float = 4.0,    # timing per engine (in 3 turns)
                     engines=None,            # which (default: every one available: torch, torch-compiled(-bf16), openvino-fp32/-bf16/-int8)
-                    save: bool = True,       # keep the table for engine='auto' (tame's data directory: compiled/engines.json)
+                    save: bool = True,       # keep the table for engine='auto' (tame's data directory: compiled/engines-<machine>.json)
                     show: bool = True,       # print the table
                    ) -> pd.DataFrame:        # by engine: img_per_s, exact, setup_s, auto (the one 'auto' picks)
     "Network-only img/s of every engine available here, and the one `engine='auto'` picks for long jobs (saved for it)."
@@ -495,7 +506,7 @@ def measure_engines(
     m = dict(machine=machine_id(), batch_size=batch_size, img_per_s=rates, setup_s=setup, malloc=tune_malloc(),
              load_average=os.getloadavg()[0], threads=torch.get_num_threads())
     if save:
-        with atomic_write(data_dir(None, 'compiled') / 'engines.json', 'w') as f: json.dump(m, f, indent=1)
+        with atomic_write(_engines_file(create=True), 'w') as f: json.dump(m, f, indent=1)
     df = pd.DataFrame({'img_per_s': rates, 'exact': {k: k in _EXACT for k in rates}, 'setup_s': setup}).rename_axis('engine')
     df['auto'] = df.index == (df[df.exact].img_per_s.idxmax() if df.exact.any() else 'torch')
     if show:
