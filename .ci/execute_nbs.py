@@ -26,7 +26,9 @@ def main(paths, run=()):
         def skip(cell):
             if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
             d = getattr(cell, 'directives_', {}) or {}
-            return d.get('eval:', [''])[0].lower() == 'false' or bool(flags & d.keys())
+            if d.get('eval:', [''])[0].lower() == 'false' or flags & d.keys(): return True
+            cell.outputs = []   # execnb stores a cell's outputs only when there are some: a cell quiet now must not keep an old run's
+            return False
         sh = CaptureShell(fn)
         print(f'executing {fn.name}', flush=True)
         with working_directory(fn.parent): sh.run_all(nb, exc_stop=True, preproc=skip)

@@ -32,9 +32,9 @@ from the end-to-end rates: on this machine, per core, and on a 16-core node scal
 efficiency (--scaling, default 0.8 per doubling when not given).
 Where CUDA is present the GPU variants run too (fp32, fp16 and bf16 autocast, channels_last, compiled; end to end with
 min(16, cores) loaders, which is loader-bound). The output is printed and written to
-benchmarks/_results/feature_throughput_<cpu>_<tier>_<cores>cores.md, tier amx/avx512bf16/avx512/avx2 (--out to change). Data: synthetic (tame.synth) unless said otherwise.
+benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md, e.g. amx, avx512bf16, avx512, avx2 (--out to change). Data: synthetic (tame.synth) unless said otherwise.
 """
-import argparse, contextlib, glob, json, math, os, platform, re, subprocess, sys, tempfile, time
+import argparse, contextlib, glob, json, math, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
 CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-bf16-early', 'bf16', 'torch-int8',
@@ -59,22 +59,17 @@ W = max(map(len, LABELS.values())) + 2                # the variant column: its 
 
 def machine() -> dict:
     "CPU model, cores, load average, malloc setting, versions: printed with every table."
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    flags = open('/proc/cpuinfo').read() if os.path.exists('/proc/cpuinfo') else ''
-    isa = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8') if re.search(rf'\b{f}\b', flags))
-    tier = next((t for f, t in (('amx_bf16', 'amx'), ('avx512_bf16', 'avx512bf16'), ('avx512f', 'avx512'), ('avx2', 'avx2'))
-                 if re.search(rf'\b{f}\b', flags)), 'base')   # in the results' file name: one CPU name can hide CPUs with and without AMX
-    model = re.search(r'^cpu family\s*:\s*(\d+)\s*\nmodel\s*:\s*(\d+)', flags, re.M)
-    if model: cpu += f' (family {model[1]}, model {model[2]})'
+    from tame.engine import _cpu_flags, _cpu_name, _cpuinfo
+    cpu, flags, family, model = _cpu_name(), _cpu_flags().split(), _cpuinfo('cpu family'), _cpuinfo('model\t')
+    isa = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8') if f in flags)
+    if family and model: cpu += f' (family {family}, model {model})'
     import torch
     from importlib.metadata import version
     vs = {}
     for k in ('openvino', 'pywuffs', 'torchao'):
         try: vs[k] = version(k)
         except Exception: vs[k] = None
-    return dict(cpu=cpu, isa=isa, tier=tier, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
+    return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
                 malloc_env=os.environ.get('MALLOC_MMAP_MAX_', 'unset'), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
 
 def per_file_ms(fn, files) -> float:
@@ -295,7 +290,7 @@ def main():
     ap.add_argument('--agree-per-class', type=int, default=170, help='synthetic images per class to evaluate (6 classes; 170: 1,020)')
     ap.add_argument('--variants', nargs='+'); ap.add_argument('--skip-agreement', action='store_true'); ap.add_argument('--skip-gpu', action='store_true')
     ap.add_argument('--scaling', type=float, help='parallel efficiency per doubling of cores, from benchmarks/scale.py (default 0.8)')
-    ap.add_argument('--out', help='where to write the results (default benchmarks/_results/feature_throughput_<cpu>_<tier>_<cores>cores.md)')
+    ap.add_argument('--out', help='where to write the results (default benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md)')
     ap.add_argument('--child', help=argparse.SUPPRESS); ap.add_argument('--work', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child: return child(a.child, Path(a.work), a.batch)
@@ -351,7 +346,8 @@ def main():
             if ref is not None: r['dy'], r['corr'] = float(np.abs(y - ref).max()), float(np.corrcoef(y.ravel(), ref.ravel())[0, 1])
         agree = agreement(res, w, len(fit), len(ev)) if not a.skip_agreement else None
     report(say, m, a, res, agree, len(files), len(ev), len(genuine))
-    out = Path(a.out) if a.out else Path(__file__).parent / '_results' / f"feature_throughput_{re.sub(r'[^A-Za-z0-9]+', '_', m['cpu'].split(' (family')[0]).strip('_')}_{m['tier']}_{m['cores']}cores.md"
+    from tame.engine import _machine_slug
+    out = Path(a.out) if a.out else Path(__file__).parent / '_results' / f"feature_throughput_{_machine_slug()}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(f"# `python benchmarks/feature_throughput.py {' '.join(sys.argv[1:])}` ({time.strftime('%Y-%m-%d %H:%M')})\n\n```\n" + '\n'.join(lines) + '\n```\n')
     print(f'\nwritten: {out}')

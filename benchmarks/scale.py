@@ -12,16 +12,12 @@ With --engine auto (the default) the network compiled for this CPU is built firs
 directory), so every run uses the runtime a long job gets; the runtime and malloc setting of each run are printed.
 From the 1-worker rate (one core) and the efficiency of going from 1 to 2 workers, the hours for TAME's season of
 550,000 images: serial on this machine, per core (1 worker), and on a 16-core node (16 one-thread workers, the measured
-efficiency applied to each doubling: an extrapolation, said as such). Written to benchmarks/_results/scale_<cpu>.md too.
+efficiency applied to each doubling: an extrapolation, said as such). Written to benchmarks/_results/scale_<cpu>_<vector units>_<cores>cores.md too.
 """
-import argparse, math, os, platform, re, sys, tempfile, time
+import argparse, math, os, sys, tempfile, time
 from pathlib import Path
 
 SEASON = 550_000
-
-def cpu_name() -> str:
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,12 +25,12 @@ def main():
     ap.add_argument('--cadence-s', type=int, default=180); ap.add_argument('--batch-size', type=int, default=64)
     ap.add_argument('--workers', type=int, nargs='+', default=[1, 2])
     ap.add_argument('--engine', default='auto'); ap.add_argument('--precision', default='fp32')
-    ap.add_argument('--out', help='results file (default benchmarks/_results/scale_<cpu>.md)')
+    ap.add_argument('--out', help='results file (default benchmarks/_results/scale_<cpu>_<vector units>_<cores>cores.md)')
     a = ap.parse_args()
     import pandas as pd, torch
     from dask.distributed import Client, LocalCluster
     from tame.config import EngineConfig
-    from tame.engine import FeatureExtractor
+    from tame.engine import FeatureExtractor, _cpu_name, _machine_slug
     from tame.preprocess import PreProcessor, loaded_engines
     from tame.classify import AsimClassifier
     from tame.synth import make_oath_like
@@ -52,7 +48,7 @@ def main():
     if a.engine == 'auto':                                      # the compiled network a long job gets, built once for this machine
         t = time.perf_counter(); FeatureExtractor(EngineConfig(engine='torch', compile=True, batch_size=a.batch_size, num_workers=0))
         print(f'compiled network ready ({time.perf_counter() - t:.0f} s; 0 s when it was built before)')
-    say(f'{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}; '
+    say(f'{_cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}; '
         f'MALLOC_MMAP_MAX_={os.environ.get("MALLOC_MMAP_MAX_", "unset")}; engine {a.engine} {a.precision}, batch {a.batch_size}')
     say(f'archive: {n} images, {len(a.stations)} stations x {len(months)} months = {len(a.stations) * len(months)} partitions')
 
@@ -85,7 +81,7 @@ def main():
         say(f"TAME's season of {SEASON:,} images: {SEASON / res.img_per_s.max() / 3600:.1f} h on this machine (its best run), "
             f"{SEASON / r1 / 3600:.1f} h on one core (1 worker); on a 16-core node (16 one-thread workers) about "
             f"{SEASON / node / 3600:.1f} h, extrapolated at {eff:.0%} per doubling from this machine's 1 -> 2 workers")
-    out = Path(a.out) if a.out else Path(__file__).parent / '_results' / f"scale_{re.sub(r'[^A-Za-z0-9]+', '_', cpu_name()).strip('_')}_{os.cpu_count()}cores.md"
+    out = Path(a.out) if a.out else Path(__file__).parent / '_results' / f"scale_{_machine_slug()}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(f"# `python benchmarks/scale.py {' '.join(sys.argv[1:])}` ({time.strftime('%Y-%m-%d %H:%M')})\n\n```\n" + '\n'.join(lines) + '\n```\n')
     print(f'written: {out}')

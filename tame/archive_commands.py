@@ -77,8 +77,8 @@ def _engine_args(p):
                         "eager torch for short jobs), 'torch' (eager) or 'openvino' (CPU; pip install \"tame-aurora[fast]\")")
     p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8'],
                    help="'fp32' (exact); 'bf16' (torch, its first layers in fp32; or --engine openvino) or 'int8' (--engine "
-                        "openvino): 1.4-2.3x compiled fp32 on a 2-core Xeon with AMX; on one without bf16 units (AVX-512 only) int8 1.7x "
-                        "and bf16 0.45x (emulated); labels agree with fp32's on 96-99 %% of images (torch bf16: about 99 %%; "
+                        "openvino): 1.4-2.3x compiled fp32 on a 2-core Xeon with AMX; on one with AVX-512 and VNNI but no bf16 units "
+                        "int8 1.7x and bf16 0.45x (emulated); labels agree with fp32's on 96-99 %% of images (torch bf16: about 99 %%; "
                         "measured: benchmarks/feature_throughput.py), so opt-in")
     p.add_argument('--calibration', default=None, metavar='DIR',
                    help='int8 only: a folder of images of the same kind, never those you classify (default: none)')

@@ -12,10 +12,12 @@ from importlib.metadata import PackageNotFoundError, version
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import time
+import warnings
 from contextlib import closing
 from pathlib import Path
 
@@ -111,7 +113,9 @@ class _OpenVinoNet:
         s = spec.input_size
         self.model = _OV_MODELS.get(key) if key is not None else None   # converting takes seconds: once per network and process
         if self.model is None:
-            self.model = ov.convert_model(_GreyNet(net, spec).eval(), example_input=torch.zeros(1, s, s), input=[(-1, s, s)])
+            with warnings.catch_warnings():   # OpenVINO converts by tracing: torch deprecating jit.trace is for OpenVINO to act on, not the user
+                warnings.filterwarnings('ignore', message='`torch.jit.trace', category=FutureWarning)
+                self.model = ov.convert_model(_GreyNet(net, spec).eval(), example_input=torch.zeros(1, s, s), input=[(-1, s, s)])
             if key is not None: _OV_MODELS[key] = self.model
         self.ov, self.precision, self.threads, self.compiled, self.inference_precision = ov, precision, threads, {}, None
     def compile(self, key: str = '', calib=None):
@@ -133,13 +137,10 @@ class _OpenVinoNet:
         return np.array(req.infer([np.ascontiguousarray(g.numpy(), np.float32)])[0], np.float32, copy=True)
 
 # %% ../nbs/32_engine.ipynb #3a32b250
-AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest runtime of its precision
-_EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
-
 def _cpuinfo(field: str) -> str | None:
     "The first value of a field of Linux's /proc/cpuinfo ('model name', 'flags'), None where there is none."
     try:
-        with open('/proc/cpuinfo') as f: return next((l.split(':', 1)[1].strip() for l in f if l.startswith(field)), None)
+        with open('/proc/cpuinfo') as f: return next((l.partition(':')[2].strip() for l in f if l.startswith(field)), None)
     except OSError: return None
 
 def _cpu_name() -> str:
@@ -148,8 +149,10 @@ def _cpu_name() -> str:
 
 def _cpu_flags() -> str:
     "This CPU's vector instructions (Linux's /proc/cpuinfo: x86 'flags', Arm 'Features'), sorted; '' where they cannot be read."
-    flags = _cpuinfo('flags') or _cpuinfo('Features') or ''
-    return ' '.join(sorted({f for f in flags.split() if any(k in f for k in ('sse', 'avx', 'amx', 'fma', 'f16c', 'vnni', 'bf16', 'fp16', 'asimd', 'sve', 'sme'))}))
+    x86 = _cpuinfo('flags')
+    flags, vector = ((x86, r'(sse|ssse|avx|amx|fma|f16c)\w*') if x86 is not None else   # whole names: not 'smep', nor AMD's 'sme'
+                     (_cpuinfo('Features') or '', r'(asimd|sve|sme|i8mm|bf16|fp16|fphp)\w*'))
+    return ' '.join(sorted({f for f in flags.split() if re.fullmatch(vector, f)}))
 
 def machine_id() -> dict:
     "What measured speeds and compiled networks depend on: CPU model and vector instructions, cores, torch and OpenVINO versions."
@@ -157,6 +160,23 @@ def machine_id() -> dict:
     except PackageNotFoundError: ov = None
     return dict(cpu=_cpu_name(), isa=torch.backends.cpu.get_cpu_capability(), flags=_cpu_flags(), cores=os.cpu_count(),
                 torch=torch.__version__, openvino=ov)
+
+def _machine_slug() -> str:
+    "This machine in a benchmark's file name: CPU name, widest vector units ('amx', 'avx512bf16', 'avx512', 'avx2', 'sve', 'neon', 'base') and cores."
+    flags = set(_cpu_flags().split())
+    tier = next((t for f, t in (('amx_bf16', 'amx'), ('avx512_bf16', 'avx512bf16'), ('avx512f', 'avx512'), ('avx2', 'avx2'),
+                                 ('sve', 'sve'), ('asimd', 'neon')) if f in flags), None)   # one CPU name can hide CPUs with and without AMX
+    tier = tier or torch.backends.cpu.get_cpu_capability().lower().replace('default', 'base')   # no /proc/cpuinfo: what torch found
+    return f"{re.sub(r'[^A-Za-z0-9]+', '_', _cpu_name()).strip('_')}_{tier}_{os.cpu_count()}cores"
+
+def _cpu_bf16() -> bool | None:
+    "Whether this CPU has bfloat16 units (AVX512-BF16 or AMX-BF16; Linux's /proc/cpuinfo), None where that cannot be read."
+    flags = _cpuinfo('flags')
+    return None if flags is None else bool({'avx512_bf16', 'amx_bf16'} & set(flags.split()))
+
+# %% ../nbs/32_engine.ipynb #6b4f2ffb
+AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest runtime of its precision
+_EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
 
 def _engines_file(create: bool = False) -> Path:
     "Where `measure_engines` keeps this machine's table: a file per `machine_id`, so machines sharing tame's data directory keep theirs."
@@ -168,11 +188,6 @@ def _measured() -> dict:
     try: m = json.loads(_engines_file().read_text())
     except (OSError, ValueError): return {}
     return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
-
-def _cpu_bf16() -> bool | None:
-    "Whether this CPU has bfloat16 units (AVX512-BF16 or AMX-BF16; Linux's /proc/cpuinfo), None where that cannot be read."
-    flags = _cpuinfo('flags')
-    return None if flags is None else bool({'avx512_bf16', 'amx_bf16'} & set(flags.split()))
 
 def _compiler_here() -> bool:
     "Whether inductor's C++ compiler is here (compiled torch can be built)."
@@ -316,7 +331,8 @@ class FeatureExtractor:
         self.half = self.device.type == 'cuda' and config.precision == 'fp32'   # GPUs: float16 autocast (bf16: its own)
         if config.precision == 'bf16' and self.device.type == 'cpu' and _cpu_bf16() is False:
             _log.warning(f"this CPU has no bfloat16 units (avx512_bf16, amx_bf16): precision='bf16' is emulated, slower than fp32 "
-                         f"(0.38-0.45x compiled fp32 on a Xeon with AVX-512 alone, where OpenVINO's int8 ran 1.66x) ({_cpu_name()})")
+                         f"(measured on a Xeon with AVX-512 and VNNI but no bf16 units: 0.38-0.45x compiled fp32; OpenVINO's int8 ran "
+                         f"1.66x there, keeping 96 % of fp32's labels) ({_cpu_name()})")
         cpu = self.device.type == 'cpu' and not openvino
         self.auto = auto_choice(config.precision) if config.engine == 'auto' and cpu else None   # what 'auto' runs long jobs on here
         self.net, self.compiled, self._aot, self._auto_ov, self._seen = net, False, None, None, 0
@@ -329,6 +345,8 @@ class FeatureExtractor:
         self.info = dict(backbone=self.spec.name, layer=self.layer, pretrained=self.pretrained, device=str(self.device),
                          batch_size=self.batch_size, channels_last=self.channels_last, compiled=self.compiled, fp16=self.half,
                          malloc=self.malloc, torch_threads=torch.get_num_threads(), engine=self.engine, runtime=self.runtime())
+
+    def __repr__(self) -> str: return f'FeatureExtractor({self.config!r})'   # in a pipeline's repr: its settings
 
     def runtime(self) -> str:
         "What runs the network now: 'torch', 'torch-compiled', 'torch-compiled-bf16', 'openvino-fp32', ... ('auto:' in front when 'auto' chose it)."
