@@ -178,16 +178,17 @@ def _cpu_bf16() -> bool | None:
 AUTO_LONG_JOB = 2048    # images: a job at least this long (one `extract`, or `forward` calls added up) gets the fastest runtime of its precision
 _EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'auto' chooses from
 
-def _engines_file(create: bool = False) -> Path:
-    "Where `measure_engines` keeps this machine's table: a file per `machine_id`, so machines sharing tame's data directory keep theirs."
-    key = hashlib.sha256(json.dumps(machine_id(), sort_keys=True).encode()).hexdigest()[:12]
+def _engines_file(create: bool = False, machine: dict | None = None) -> Path:
+    "Where `measure_engines` keeps this machine's table (or `machine`'s, a `machine_id`): a file per machine, so machines sharing tame's data directory keep theirs."
+    key = hashlib.sha256(json.dumps(machine or machine_id(), sort_keys=True).encode()).hexdigest()[:12]
     return data_dir(None, 'compiled', create=create) / f'engines-{key}.json'
 
 def _measured() -> dict:
     "`measure_engines`' saved table for this machine ({} when there is none, or it was measured on another CPU or versions)."
-    try: m = json.loads(_engines_file().read_text())
+    here = machine_id()                                 # read once: /proc/cpuinfo and package metadata
+    try: m = json.loads(_engines_file(machine=here).read_text())
     except (OSError, ValueError): return {}
-    return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(machine_id())) else {}
+    return m if isinstance(m, dict) and m.get('machine') == json.loads(json.dumps(here)) else {}
 
 def _compiler_here() -> bool:
     "Whether inductor's C++ compiler is here (compiled torch can be built)."
@@ -524,7 +525,7 @@ def measure_engines(
     m = dict(machine=machine_id(), batch_size=batch_size, img_per_s=rates, setup_s=setup, malloc=tune_malloc(),
              load_average=os.getloadavg()[0], threads=torch.get_num_threads())
     if save:
-        with atomic_write(_engines_file(create=True), 'w') as f: json.dump(m, f, indent=1)
+        with atomic_write(_engines_file(create=True, machine=m['machine']), 'w') as f: json.dump(m, f, indent=1)
     df = pd.DataFrame({'img_per_s': rates, 'exact': {k: k in _EXACT for k in rates}, 'setup_s': setup}).rename_axis('engine')
     df['auto'] = df.index == (df[df.exact].img_per_s.idxmax() if df.exact.any() else 'torch')
     if show:

@@ -5,6 +5,7 @@
 # %% ../nbs/33_loaders.ipynb #c199aea1
 from __future__ import annotations
 
+import ctypes
 import itertools
 import mmap
 import multiprocessing
@@ -36,6 +37,11 @@ def _loader_worker(_=None, parent: int | None = None, slab: int | None = None):
         while os.getppid() == parent: time.sleep(0.5)
         os._exit(0)
     if parent is not None: threading.Thread(target=watch, daemon=True).start()
+
+def _release_free_heap() -> bool:
+    "Give the heap's free pages back to the OS (glibc's `malloc_trim`) as the loaders are about to fork: whether any were (False without glibc)."
+    try: return bool(ctypes.CDLL('libc.so.6').malloc_trim(0))   # pages not there are not shared: the caller will not copy them
+    except (OSError, AttributeError): return False
 
 def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
     "Stop a loader pool without waiting for ever: ask its processes to end, then terminate those still running."
@@ -118,6 +124,7 @@ class _LoaderPool:
             if self._timer is not None: self._timer.cancel()
             if self._pool is None:
                 if self.frame is not None: self._slab = _new_slab(self.slots, *self.frame)   # before the fork: the loaders share it
+                _release_free_heap()                        # the network's free buffers: not shared with the loaders, so not copied
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=torch.multiprocessing.get_context('fork'),
                                                  initializer=_loader_worker, initargs=(None, os.getpid(), self._slab))
                 # runs on close(), on garbage collection, and at the end of any process before it joins its children
