@@ -180,7 +180,7 @@ _EXACT = ('torch', 'torch-compiled', 'openvino-fp32')   # the exact runtimes 'au
 
 def _engines_file(create: bool = False, machine: dict | None = None) -> Path:
     "Where `measure_engines` keeps this machine's table (or `machine`'s, a `machine_id`): a file per machine, so machines sharing tame's data directory keep theirs."
-    key = hashlib.sha256(json.dumps(machine or machine_id(), sort_keys=True).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps(machine if machine is not None else machine_id(), sort_keys=True).encode()).hexdigest()[:12]
     return data_dir(None, 'compiled', create=create) / f'engines-{key}.json'
 
 def _measured() -> dict:

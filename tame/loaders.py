@@ -39,8 +39,8 @@ def _loader_worker(_=None, parent: int | None = None, slab: int | None = None):
     if parent is not None: threading.Thread(target=watch, daemon=True).start()
 
 def _release_free_heap() -> bool:
-    "Give the heap's free pages back to the OS (glibc's `malloc_trim`) as the loaders are about to fork: whether any were (False without glibc)."
-    try: return bool(ctypes.CDLL('libc.so.6').malloc_trim(0))   # pages not there are not shared: the caller will not copy them
+    "Give the heap's free pages back to the OS (glibc's `malloc_trim`) as the loaders are about to fork: glibc's answer (False without glibc)."
+    try: return bool(ctypes.CDLL(None).malloc_trim(0))   # pages not there are not shared: the caller will not copy them
     except (OSError, AttributeError): return False
 
 def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
