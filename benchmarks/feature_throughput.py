@@ -383,7 +383,7 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
             say(f"the same with batches returned as tensors (no slab): {res['default-no-slab']['ratio']:.1%}")
         if res.get('default-no-release', {}).get('cold'):
             say(f"the first call after the loaders stopped, with them forked without giving the free heap back (before): "
-                f"{res['default-no-release']['cold']:.1f} img/s (the caller then copies every page of its buffers it writes)")
+                f"{res['default-no-release']['cold']:.1f} img/s (the caller then copies every page of its buffers that it writes)")
         if m.get('loader_ms'):             # if the network keeps every core busy, the loaders' work can only be added to it
             net_ms = m['cores'] * 1e3 / res['default']['net']
             say(f"the bound the CPU work alone sets on end to end / network only here: {net_ms / (net_ms + m['loader_ms']):.1%} "
