@@ -21,6 +21,9 @@ on the machine hits them alike; each figure is the median of the rounds.
   * the bound on e2e/net that the CPU work alone sets: the network's core-ms a frame (cores / network img/s) against
     the loaders' (one core, tame.imageprep.ImagePipeline on 256 of the files, with the engine's mallopt), if the
     network kept every core busy: N / (N + L);
+  * the CPU time of the end-to-end passes themselves (Linux's /proc): this process's and its loaders' core-ms a frame
+    during the pass, the rate that work allows on these cores (cores / their sum) and the share of it the passes
+    reached (the rest: cores idle while batches are handed over, or while one loader finishes its half after the other);
   * logits vs fp32 eager on the timed batch: max |difference| and correlation;
   * label agreement (unless --skip-agreement): a linear SVC (standardised features, C = 1e-3) fitted on fp32 features of
     synthetic OATH-like images predicts the 6 classes of >= 1,000 other synthetic ones and of the 10 genuine OATH images
@@ -38,9 +41,7 @@ benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md, e.g
 import argparse, contextlib, glob, json, math, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
-CPU_VARIANTS = ['plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-no-release', 'default-1-loader', 'torch-compiled', 'torch-bf16', 'torch-bf16-mixed', 'torch-bf16-early', 'bf16', 'torch-int8',
-                'openvino-fp32', 'openvino-bf16', 'openvino-int8', 'openvino-int8-mixed']
-GPU_VARIANTS = ['cuda-fp32', 'cuda-fp32-nchw', 'cuda-fp16', 'cuda-bf16', 'cuda-compiled']
+# every variant and its label, in the order they run
 LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "engine='torch' (eager, channels_last, mallopt)",
           'default': "default: engine='auto' after a long job",
           'default-pillow': 'the same, PNGs decoded by Pillow (without the fast extra)',
@@ -48,14 +49,24 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'default-no-release': 'the same, loaders forked without releasing free heap (before)',
           'default-1-loader': "the same, 1 loader reading ahead (0.2's split on 2 cores)", 'torch-compiled': "engine='torch', compile=True (AOTInductor)",
           'torch-bf16': 'torch bf16 autocast, compiled', 'torch-bf16-mixed': 'torch bf16 autocast, compiled, stem + classifier fp32',
-          'bf16': "precision='bf16' (tame: compiled torch, stem + first stage fp32)",
           'torch-bf16-early': 'torch bf16 autocast, compiled, stem + first 2 stages fp32',
+          'bf16': "precision='bf16' (tame: compiled torch, stem + first stage fp32)",
           'torch-int8': 'torch int8 PT2E (torchao, X86Inductor), compiled', 'openvino-fp32': 'OpenVINO fp32',
           'openvino-bf16': 'OpenVINO bf16', 'openvino-int8': 'OpenVINO int8 (NNCF defaults)',
           'openvino-int8-mixed': 'OpenVINO int8 (NNCF, stem + classifier fp32, full bias correction)',
           'cuda-fp32': 'GPU fp32, channels_last', 'cuda-fp32-nchw': 'GPU fp32, NCHW', 'cuda-fp16': 'GPU fp16 autocast',
           'cuda-bf16': 'GPU bf16 autocast', 'cuda-compiled': 'GPU fp16 autocast, torch.compile'}
-EXACT = {'plain', 'torch', 'default', 'default-pillow', 'default-no-slab', 'default-no-release', 'default-1-loader', 'torch-compiled', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'}
+GPU_VARIANTS = [v for v in LABELS if v.startswith('cuda')]
+CPU_VARIANTS = [v for v in LABELS if v not in GPU_VARIANTS]
+
+def _pillow_png(eng): import tame.fastpng; tame.fastpng.USE_WUFFS = False                    # Pillow decodes every PNG
+def _no_slab(eng): eng._loader.frame = None                                                   # batches returned as tensors
+def _no_release(eng): import tame.loaders; tame.loaders._release_free_heap = lambda: None     # the free heap shared with the loaders
+ENGINE_VARIANTS = {  # the variants tame's FeatureExtractor runs: (its EngineConfig options, what is changed before its loaders start)
+    'torch': (dict(engine='torch'), None), 'default': ({}, None), 'default-pillow': ({}, _pillow_png), 'default-no-slab': ({}, _no_slab),
+    'default-no-release': ({}, _no_release), 'default-1-loader': (dict(num_workers=1), None),
+    'torch-compiled': (dict(engine='torch', compile=True), None), 'bf16': (dict(engine='torch', precision='bf16', compile=True), None)}
+EXACT = {'plain', 'openvino-fp32', 'cuda-fp32', 'cuda-fp32-nchw'} | {v for v, (cfg, _) in ENGINE_VARIANTS.items() if 'precision' not in cfg}
 SEASON = 550_000                                     # TAME's archive: images of one season
 W = max(map(len, LABELS.values())) + 2                # the variant column: its longest label
 
@@ -81,6 +92,15 @@ def per_file_ms(fn, files) -> float:
     for _ in range(6):
         t = time.perf_counter(); [fn(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
     return statistics.median(ts[1:])
+
+def cpu_s(pids) -> float:
+    "CPU seconds (user + system) that the processes have used so far (Linux's /proc; those not there count 0)."
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            f = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()   # after the name: state, ppid, ..., utime, stime
+            total += (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+    return total
 
 def loader_ms(files) -> float:
     "Milliseconds of one core a loader spends on one frame (`ImagePipeline`: read, decode, scale, statistics, resize), with the engine's mallopt."
@@ -142,13 +162,10 @@ def make_variant(v, w, batch):
             return y.float().cpu().numpy()
         eng.forward = fwd
         return fwd, eng, dict(malloc=eng.malloc, loaders=eng.num_workers, device=str(eng.device))
-    if v in ('torch', 'default', 'default-pillow', 'default-no-slab', 'default-no-release', 'default-1-loader', 'torch-compiled', 'bf16'):
-        if v == 'default-pillow': import tame.fastpng; tame.fastpng.USE_WUFFS = False      # set before the loaders start
-        if v == 'default-no-release': import tame.loaders; tame.loaders._release_free_heap = lambda: False   # as before: the heap shared
-        cfg = {'torch': dict(engine='torch'), 'default': {}, 'default-pillow': {}, 'default-no-slab': {}, 'default-no-release': {}, 'default-1-loader': dict(num_workers=1),
-               'torch-compiled': dict(engine='torch', compile=True), 'bf16': dict(engine='torch', precision='bf16', compile=True)}[v]
+    if v in ENGINE_VARIANTS:
+        cfg, before_loaders = ENGINE_VARIANTS[v]
         eng = FeatureExtractor(EngineConfig(batch_size=batch, **cfg))
-        if v == 'default-no-slab': eng._loader.frame = None                # before the loaders start: no slab is made
+        if before_loaders is not None: before_loaders(eng)
         if v.startswith('default'):                                         # a long job: AUTO_LONG_JOB images through forward
             g0 = torch.from_numpy(cal[:batch].copy()) if len(cal) >= batch else torch.rand(batch, 224, 224)
             while eng._seen < AUTO_LONG_JOB: eng.forward(g0)
@@ -231,10 +248,13 @@ def child(v, w, batch):
                         waits.append(time.perf_counter() - t0); yield x
                 finally: it.close()
             eng._loader.run = timed
+            pids = list(eng._loader.processes()); c_main, c_load = time.process_time(), cpu_s(pids)   # CPU time the pass uses
             t = time.perf_counter(); eng.extract(files, progress=False)            # the loaders running, as in a long job
             rate = len(files) / (time.perf_counter() - t); del eng._loader.run
+            cpu = dict(main_ms=1e3 * (time.process_time() - c_main) / len(files), loader_ms=1e3 * (cpu_s(pids) - c_load) / len(files))
             eng.close()              # its loaders' copy-on-write pages freed while the other variants run (14 at once ran out of 24 GB)
-            out.write(json.dumps(dict(rate=rate, cold=cold, wait_ms=1e3 * float(np.mean(waits)) if waits else None)) + '\n')
+            out.write(json.dumps(dict(rate=rate, cold=cold, wait_ms=1e3 * float(np.mean(waits)) if waits else None,
+                                      **(cpu if pids and Path('/proc/self/stat').exists() else {}))) + '\n')
         elif cmd['cmd'] == 'feats':
             x = np.load(cmd['path'], mmap_mode='r')
             f = np.concatenate([fwd(torch.from_numpy(np.array(x[k:k + batch]))) for k in range(0, len(x), batch)])
@@ -326,11 +346,12 @@ def main():
         for v in variants:                                      # set up one at a time (compilations do not overlap)
             p = Variant(v, w, a.batch, log); r = p.ask()
             if 'error' in r: say(f'{v}: not run ({r["error"]})'); p.stop(); continue
-            procs[v], res[v] = p, dict(r, net=[], e2e=[], cold=[], wait=[]); print(f'{v}: ready ({r["setup_s"]:.0f} s)', flush=True)
+            procs[v], res[v] = p, dict(r, net=[], e2e=[], cold=[], wait=[], cpu=[]); print(f'{v}: ready ({r["setup_s"]:.0f} s)', flush=True)
         for _ in range(a.rounds):                               # the variants take turns; each: network only, then end to end at once
             for v, p in procs.items():
                 res[v]['net'].append(p.ask(cmd='net', seconds=a.seconds)['rate'])
                 e = p.ask(cmd='e2e'); res[v]['e2e'].append(e['rate']); res[v]['cold'].append(e.get('cold')); res[v]['wait'].append(e.get('wait_ms'))
+                if e.get('loader_ms') is not None: res[v]['cpu'].append((e['main_ms'], e['loader_ms'], e['rate']))
         for p in procs.values(): p.stop()
         if not a.skip_agreement:        # one variant at a time, in a fresh process: eleven at once, with their loaders, ran out of 24 GB
             for v in procs:
@@ -345,6 +366,10 @@ def main():
             r['wait'] = float(np.median(r['wait'])) if r['wait'] and r['wait'][0] is not None else None
             r['net'] = float(np.median(r['net'])); r['e2e'] = float(np.median(r['e2e'])) if r['e2e'][0] else None
             r['cold'] = float(np.median(r['cold'])) if r['cold'] and r['cold'][0] else None
+            if r['cpu']:               # the CPU work of each end-to-end pass: the rate it allows on these cores, and the share reached
+                main_ms, load_ms, e2e = np.array(r['cpu']).T; most = m['cores'] * 1e3 / (main_ms + load_ms)
+                r['cpu'] = dict(main_ms=float(np.median(main_ms)), loader_ms=float(np.median(load_ms)), most=float(np.median(most)),
+                                reached=float(np.median(e2e / most)))
             y = np.load(w / f'{v}.logits.npy')
             if ref is not None: r['dy'], r['corr'] = float(np.abs(y - ref).max()), float(np.corrcoef(y.ravel(), ref.ravel())[0, 1])
         agree = agreement(res, w, len(fit), len(ev)) if not a.skip_agreement else None
@@ -389,11 +414,16 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
             say(f"the bound the CPU work alone sets on end to end / network only here: {net_ms / (net_ms + m['loader_ms']):.1%} "
                 f"(the network: {net_ms:.2f} core-ms a frame = {m['cores']} cores / {res['default']['net']:.1f} img/s; the loaders: "
                 f"{m['loader_ms']:.2f} ms a frame on one core, tame.imageprep.ImagePipeline, median of 5 passes over 256 files)")
+        if res['default'].get('cpu'):
+            c = res['default']['cpu']
+            say(f"CPU time of those end-to-end passes themselves (median over rounds): this process {c['main_ms']:.2f} core-ms a frame "
+                f"(the network, and its threads waiting), the loaders {c['loader_ms']:.2f}; on {m['cores']} cores that work allows at most "
+                f"{c['most']:.1f} img/s ({c['most'] / res['default']['net']:.1%} of network only), and the passes reached {c['reached']:.1%} of it")
     if m.get('decode_ms'):
         say('decoding one 16-bit PNG frame, ms (one core, median of 5 passes over 256 files): '
             + ', '.join(f'{k} {v:.2f}' for k, v in m['decode_ms'].items()))
     base = res.get('torch-compiled', res.get('default'))
-    if base:
+    if base and any(v not in EXACT and not v.startswith('cuda') for v in res):   # a reduced precision ran
         say(f"\nreduced precisions, network only / compiled fp32 ({base['net']:.1f} img/s), and their labels (goal >= 2.0x with >= 99 % "
             f"identical labels, < 0.5 points accuracy change)")
         if agree:

@@ -32,7 +32,7 @@ from .core import atomic_write, data_dir, deprecated_objects, get_logger, lock_f
 from .featurefiles import FeatureRun, feature_frame
 from .imageprep import ImagePipeline, grey_to_input
 from .imagefiles import split_frame
-from .loaders import LOADER_IDLE_S, _LoaderPool, _load_batch, _loader_count, _merge_batch, _refuse_copy, _split_batch
+from .loaders import LOADER_IDLE_S, _LoaderPool, _glibc, _load_batch, _loader_count, _merge_batch, _refuse_copy, _split_batch
 from .sources import calibration_items, check_calibration_apart
 
 # %% auto #0
@@ -47,12 +47,9 @@ _all_ = ['LOADER_IDLE_S']     # defined in tame.loaders, where the loader proces
 def tune_malloc() -> str:
     "Keep glibc from returning big buffers to the OS after each batch; returns what is in effect."
     if os.environ.get('MALLOC_MMAP_MAX_') == '0': return 'env (MALLOC_MMAP_MAX_=0)'
-    if platform.system() != 'Linux': return 'default (not glibc)'
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-        ok = libc.mallopt(-4, 0) == 1 and libc.mallopt(-1, ctypes.c_int(2**31 - 1)) == 1   # M_MMAP_MAX, M_TRIM_THRESHOLD
-        return 'mallopt (mmap off, no trim)' if ok else 'default (mallopt refused)'
-    except OSError: return 'default (no glibc)'
+    if (libc := _glibc()) is None: return 'default (not glibc)'
+    ok = libc.mallopt(-4, 0) == 1 and libc.mallopt(-1, ctypes.c_int(2**31 - 1)) == 1   # M_MMAP_MAX, M_TRIM_THRESHOLD
+    return 'mallopt (mmap off, no trim)' if ok else 'default (mallopt refused)'
 
 # %% ../nbs/32_engine.ipynb #6aa64bc8
 FAST_EXTRA = 'pip install "tame-aurora[fast]"'

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import itertools
 import mmap
 import multiprocessing
@@ -38,10 +39,16 @@ def _loader_worker(_=None, parent: int | None = None, slab: int | None = None):
         os._exit(0)
     if parent is not None: threading.Thread(target=watch, daemon=True).start()
 
-def _release_free_heap() -> bool:
-    "Give the heap's free pages back to the OS (glibc's `malloc_trim`) as the loaders are about to fork: glibc's answer (False without glibc)."
-    try: return bool(ctypes.CDLL(None).malloc_trim(0))   # pages not there are not shared: the caller will not copy them
-    except (OSError, AttributeError): return False
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    "This process's C library where it is glibc (it has `mallopt` and `malloc_trim`); None elsewhere (musl, macOS, Windows)."
+    try: libc = ctypes.CDLL(None)                     # the symbols already loaded: whatever the library's file is called
+    except (OSError, TypeError): return None          # (Windows: no handle for the process itself)
+    return libc if hasattr(libc, 'mallopt') and hasattr(libc, 'malloc_trim') else None
+
+def _release_free_heap() -> None:
+    "Give the heap's free pages back to the OS (glibc's `malloc_trim`) as the loaders are about to fork; nothing without glibc."
+    if (libc := _glibc()) is not None: libc.malloc_trim(0)   # pages not there are not shared: the caller will not copy them
 
 def _stop_pool(pool: ProcessPoolExecutor, timeout_s: float = 10.0):
     "Stop a loader pool without waiting for ever: ask its processes to end, then terminate those still running."
