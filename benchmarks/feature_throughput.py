@@ -22,8 +22,10 @@ on the machine hits them alike; each figure is the median of the rounds.
     the loaders' (one core, tame.imageprep.ImagePipeline on 256 of the files, with the engine's mallopt), if the
     network kept every core busy: N / (N + L);
   * the CPU time of the end-to-end passes themselves (Linux's /proc): this process's and its loaders' core-ms a frame
-    during the pass, the rate that work allows on these cores (cores / their sum) and the share of it the passes
-    reached (the rest: cores idle while batches are handed over, or while one loader finishes its half after the other);
+    during the pass (and this process's in the network-only run), the rate that work allows on the cores this process
+    may use (cores / their sum), and the share of it the passes reached: how busy the cores were, threads spinning
+    counted as busy (the rest: cores idle while batches are handed over, while one loader finishes its half after the
+    other, or taken by other processes); each a median over rounds of that round's figure;
   * logits vs fp32 eager on the timed batch: max |difference| and correlation;
   * label agreement (unless --skip-agreement): a linear SVC (standardised features, C = 1e-3) fitted on fp32 features of
     synthetic OATH-like images predicts the 6 classes of >= 1,000 other synthetic ones and of the 10 genuine OATH images
@@ -93,13 +95,13 @@ def per_file_ms(fn, files) -> float:
         t = time.perf_counter(); [fn(f) for f in files]; ts.append((time.perf_counter() - t) / len(files) * 1e3)
     return statistics.median(ts[1:])
 
-def cpu_s(pids) -> float:
-    "CPU seconds (user + system) that the processes have used so far (Linux's /proc; those not there count 0)."
+def cpu_s(pids) -> float | None:
+    "CPU seconds (user + system) that the processes have used so far (Linux's /proc); None where one cannot be read (gone, or no /proc)."
     total = 0.0
     for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            f = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()   # after the name: state, ppid, ..., utime, stime
-            total += (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+        try: f = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()   # after the name: state, ppid, ..., utime, stime
+        except (OSError, IndexError): return None
+        total += (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
     return total
 
 def loader_ms(files) -> float:
@@ -230,9 +232,9 @@ def child(v, w, batch):
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd['cmd'] == 'net':
-            k, t = 0, time.perf_counter()
+            k, t, c = 0, time.perf_counter(), time.process_time()
             while k < 2 or time.perf_counter() - t < cmd['seconds']: fwd(g); k += 1
-            out.write(json.dumps(dict(rate=k * len(g) / (time.perf_counter() - t))) + '\n')
+            out.write(json.dumps(dict(rate=k * len(g) / (time.perf_counter() - t), cpu_ms=1e3 * (time.process_time() - c) / (k * len(g)))) + '\n')
         elif cmd['cmd'] == 'e2e':
             if eng is None: out.write(json.dumps(dict(rate=None)) + '\n'); continue
             eng.close()                                                        # cold: the loaders stopped, as after LOADER_IDLE_S unused
@@ -251,10 +253,12 @@ def child(v, w, batch):
             pids = list(eng._loader.processes()); c_main, c_load = time.process_time(), cpu_s(pids)   # CPU time the pass uses
             t = time.perf_counter(); eng.extract(files, progress=False)            # the loaders running, as in a long job
             rate = len(files) / (time.perf_counter() - t); del eng._loader.run
-            cpu = dict(main_ms=1e3 * (time.process_time() - c_main) / len(files), loader_ms=1e3 * (cpu_s(pids) - c_load) / len(files))
+            c_end = cpu_s(pids)                                                    # None: a loader gone, or no /proc
+            cpu = (dict(main_ms=1e3 * (time.process_time() - c_main) / len(files), loader_ms=1e3 * (c_end - c_load) / len(files))
+                   if pids and c_load is not None and c_end is not None else {})
             eng.close()              # its loaders' copy-on-write pages freed while the other variants run (14 at once ran out of 24 GB)
             out.write(json.dumps(dict(rate=rate, cold=cold, wait_ms=1e3 * float(np.mean(waits)) if waits else None,
-                                      **(cpu if pids and Path('/proc/self/stat').exists() else {}))) + '\n')
+                                      **cpu)) + '\n')
         elif cmd['cmd'] == 'feats':
             x = np.load(cmd['path'], mmap_mode='r')
             f = np.concatenate([fwd(torch.from_numpy(np.array(x[k:k + batch]))) for k in range(0, len(x), batch)])
@@ -349,9 +353,9 @@ def main():
             procs[v], res[v] = p, dict(r, net=[], e2e=[], cold=[], wait=[], cpu=[]); print(f'{v}: ready ({r["setup_s"]:.0f} s)', flush=True)
         for _ in range(a.rounds):                               # the variants take turns; each: network only, then end to end at once
             for v, p in procs.items():
-                res[v]['net'].append(p.ask(cmd='net', seconds=a.seconds)['rate'])
+                n = p.ask(cmd='net', seconds=a.seconds); res[v]['net'].append(n['rate'])
                 e = p.ask(cmd='e2e'); res[v]['e2e'].append(e['rate']); res[v]['cold'].append(e.get('cold')); res[v]['wait'].append(e.get('wait_ms'))
-                if e.get('loader_ms') is not None: res[v]['cpu'].append((e['main_ms'], e['loader_ms'], e['rate']))
+                if e.get('loader_ms') is not None: res[v]['cpu'].append((e['main_ms'], e['loader_ms'], e['rate'], n['rate'], n['cpu_ms']))
         for p in procs.values(): p.stop()
         if not a.skip_agreement:        # one variant at a time, in a fresh process: eleven at once, with their loaders, ran out of 24 GB
             for v in procs:
@@ -361,15 +365,17 @@ def main():
         log.close(); print(f'(variant logs: {w / "variants.log"} while running)')
         m['load_after'] = os.getloadavg()[0]
         ref = np.load(w / 'plain.logits.npy') if 'plain' in res else None
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else m['cores']   # the cores this process may use
         for v, r in res.items():
             if r['e2e'][0]: r['ratio'] = float(np.median(np.array(r['e2e']) / np.array(r['net'])))   # each round's pair, measured back to back
             r['wait'] = float(np.median(r['wait'])) if r['wait'] and r['wait'][0] is not None else None
             r['net'] = float(np.median(r['net'])); r['e2e'] = float(np.median(r['e2e'])) if r['e2e'][0] else None
             r['cold'] = float(np.median(r['cold'])) if r['cold'] and r['cold'][0] else None
-            if r['cpu']:               # the CPU work of each end-to-end pass: the rate it allows on these cores, and the share reached
-                main_ms, load_ms, e2e = np.array(r['cpu']).T; most = m['cores'] * 1e3 / (main_ms + load_ms)
-                r['cpu'] = dict(main_ms=float(np.median(main_ms)), loader_ms=float(np.median(load_ms)), most=float(np.median(most)),
-                                reached=float(np.median(e2e / most)))
+            if r['cpu']:       # each end-to-end pass's CPU work: the rate it allows on the cores this process may use, and the share reached
+                main_ms, load_ms, e2e, net, net_ms = np.array(r['cpu']).T; most = usable * 1e3 / (main_ms + load_ms)
+                med = lambda x: float(np.median(x))                                 # each a median over rounds of that round's figure
+                r['cpu'] = dict(main_ms=med(main_ms), net_ms=med(net_ms), loader_ms=med(load_ms), most=med(most), most_net=med(most / net),
+                                reached=med(e2e / most), cores=usable)
             y = np.load(w / f'{v}.logits.npy')
             if ref is not None: r['dy'], r['corr'] = float(np.abs(y - ref).max()), float(np.corrcoef(y.ravel(), ref.ravel())[0, 1])
         agree = agreement(res, w, len(fit), len(ev)) if not a.skip_agreement else None
@@ -416,9 +422,10 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
                 f"{m['loader_ms']:.2f} ms a frame on one core, tame.imageprep.ImagePipeline, median of 5 passes over 256 files)")
         if res['default'].get('cpu'):
             c = res['default']['cpu']
-            say(f"CPU time of those end-to-end passes themselves (median over rounds): this process {c['main_ms']:.2f} core-ms a frame "
-                f"(the network, and its threads waiting), the loaders {c['loader_ms']:.2f}; on {m['cores']} cores that work allows at most "
-                f"{c['most']:.1f} img/s ({c['most'] / res['default']['net']:.1%} of network only), and the passes reached {c['reached']:.1%} of it")
+            say(f"CPU time of those end-to-end passes themselves (medians over rounds): this process {c['main_ms']:.2f} core-ms a frame (the "
+                f"network, and its threads while they wait; {c['net_ms']:.2f} network only), the loaders {c['loader_ms']:.2f}; on the {c['cores']} cores "
+                f"this process may use, that work allows at most {c['most']:.1f} img/s ({c['most_net']:.1%} of network only), and the cores were busy "
+                f"for {c['reached']:.1%} of the passes (idle: batches handed over, one loader finishing after the other, or cores taken by other processes)")
     if m.get('decode_ms'):
         say('decoding one 16-bit PNG frame, ms (one core, median of 5 passes over 256 files): '
             + ', '.join(f'{k} {v:.2f}' for k, v in m['decode_ms'].items()))

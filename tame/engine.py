@@ -47,7 +47,7 @@ _all_ = ['LOADER_IDLE_S']     # defined in tame.loaders, where the loader proces
 def tune_malloc() -> str:
     "Keep glibc from returning big buffers to the OS after each batch; returns what is in effect."
     if os.environ.get('MALLOC_MMAP_MAX_') == '0': return 'env (MALLOC_MMAP_MAX_=0)'
-    if (libc := _glibc()) is None: return 'default (not glibc)'
+    if (libc := _glibc()) is None: return 'default (not glibc)'   # (another allocator preloaded: its own mallopt, if any, answers)
     ok = libc.mallopt(-4, 0) == 1 and libc.mallopt(-1, ctypes.c_int(2**31 - 1)) == 1   # M_MMAP_MAX, M_TRIM_THRESHOLD
     return 'mallopt (mmap off, no trim)' if ok else 'default (mallopt refused)'
 
