@@ -23,9 +23,10 @@ on the machine hits them alike; each figure is the median of the rounds.
     network kept every core busy: N / (N + L);
   * the CPU time of the end-to-end passes themselves (Linux's /proc): this process's and its loaders' core-ms a frame
     during the pass (and this process's in the network-only run), the rate that work allows on the cores this process
-    may use (cores / their sum), and the share of it the passes reached: how busy the cores were, threads spinning
-    counted as busy (the rest: cores idle while batches are handed over, while one loader finishes its half after the
-    other, or taken by other processes); each a median over rounds of that round's figure;
+    may use (cores / their sum) and as a share of network only, and the share of it the passes reached: the share of
+    the cores' time that this process and its loaders used, threads spinning counted (the rest: cores idle while
+    batches are handed over, while one loader finishes its half after the other, or taken by other processes); each
+    a median over rounds of that round's figure;
   * logits vs fp32 eager on the timed batch: max |difference| and correlation;
   * label agreement (unless --skip-agreement): a linear SVC (standardised features, C = 1e-3) fitted on fp32 features of
     synthetic OATH-like images predicts the 6 classes of >= 1,000 other synthetic ones and of the 10 genuine OATH images
@@ -424,8 +425,8 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
             c = res['default']['cpu']
             say(f"CPU time of those end-to-end passes themselves (medians over rounds): this process {c['main_ms']:.2f} core-ms a frame (the "
                 f"network, and its threads while they wait; {c['net_ms']:.2f} network only), the loaders {c['loader_ms']:.2f}; on the {c['cores']} cores "
-                f"this process may use, that work allows at most {c['most']:.1f} img/s ({c['most_net']:.1%} of network only), and the cores were busy "
-                f"for {c['reached']:.1%} of the passes (idle: batches handed over, one loader finishing after the other, or cores taken by other processes)")
+                f"this process may use, that work allows at most {c['most']:.1f} img/s ({c['most_net']:.1%} of network only), and it used {c['reached']:.1%} "
+                f"of the cores' time through the passes (the rest: batches handed over, one loader finishing after the other, or cores taken by other processes)")
     if m.get('decode_ms'):
         say('decoding one 16-bit PNG frame, ms (one core, median of 5 passes over 256 files): '
             + ', '.join(f'{k} {v:.2f}' for k, v in m['decode_ms'].items()))
