@@ -74,7 +74,7 @@ SEASON = 550_000                                     # TAME's archive: images of
 W = max(map(len, LABELS.values())) + 2                # the variant column: its longest label
 
 def machine() -> dict:
-    "CPU model, cores, load average, malloc setting, versions: printed with every table."
+    "CPU model, cores (those this process may use), load average, malloc setting, versions: printed with every table."
     from tame.engine import _cpu_flags, _cpu_name, _cpuinfo
     cpu, flags, family, model = _cpu_name(), _cpu_flags().split(), _cpuinfo('cpu family'), _cpuinfo('model\t')
     isa = ', '.join(f for f in ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8') if f in flags)
@@ -85,7 +85,7 @@ def machine() -> dict:
     for k in ('openvino', 'pywuffs', 'torchao'):
         try: vs[k] = version(k)
         except Exception: vs[k] = None
-    return dict(cpu=cpu, isa=isa, cores=os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
+    return dict(cpu=cpu, isa=isa, cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(), load=os.getloadavg()[0], torch=torch.__version__, **vs,
                 malloc_env=os.environ.get('MALLOC_MMAP_MAX_', 'unset'), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
 
 def per_file_ms(fn, files) -> float:
@@ -366,17 +366,16 @@ def main():
         log.close(); print(f'(variant logs: {w / "variants.log"} while running)')
         m['load_after'] = os.getloadavg()[0]
         ref = np.load(w / 'plain.logits.npy') if 'plain' in res else None
-        usable = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else m['cores']   # the cores this process may use
         for v, r in res.items():
             if r['e2e'][0]: r['ratio'] = float(np.median(np.array(r['e2e']) / np.array(r['net'])))   # each round's pair, measured back to back
             r['wait'] = float(np.median(r['wait'])) if r['wait'] and r['wait'][0] is not None else None
             r['net'] = float(np.median(r['net'])); r['e2e'] = float(np.median(r['e2e'])) if r['e2e'][0] else None
             r['cold'] = float(np.median(r['cold'])) if r['cold'] and r['cold'][0] else None
             if r['cpu']:       # each end-to-end pass's CPU work: the rate it allows on the cores this process may use, and the share reached
-                main_ms, load_ms, e2e, net, net_ms = np.array(r['cpu']).T; most = usable * 1e3 / (main_ms + load_ms)
+                main_ms, load_ms, e2e, net, net_ms = np.array(r['cpu']).T; most = m['cores'] * 1e3 / (main_ms + load_ms)
                 med = lambda x: float(np.median(x))                                 # each a median over rounds of that round's figure
                 r['cpu'] = dict(main_ms=med(main_ms), net_ms=med(net_ms), loader_ms=med(load_ms), most=med(most), most_net=med(most / net),
-                                reached=med(e2e / most), cores=usable)
+                                reached=med(e2e / most))
             y = np.load(w / f'{v}.logits.npy')
             if ref is not None: r['dy'], r['corr'] = float(np.abs(y - ref).max()), float(np.corrcoef(y.ravel(), ref.ravel())[0, 1])
         agree = agreement(res, w, len(fit), len(ev)) if not a.skip_agreement else None
@@ -424,7 +423,7 @@ def report(say, m, a, res, agree, n_files, n_ev, n_gen):
         if res['default'].get('cpu'):
             c = res['default']['cpu']
             say(f"CPU time of those end-to-end passes themselves (medians over rounds): this process {c['main_ms']:.2f} core-ms a frame (the "
-                f"network, and its threads while they wait; {c['net_ms']:.2f} network only), the loaders {c['loader_ms']:.2f}; on the {c['cores']} cores "
+                f"network, and its threads while they wait; {c['net_ms']:.2f} network only), the loaders {c['loader_ms']:.2f}; on the {m['cores']} cores "
                 f"this process may use, that work allows at most {c['most']:.1f} img/s ({c['most_net']:.1%} of network only), and it used {c['reached']:.1%} "
                 f"of the cores' time through the passes (the rest: batches handed over, one loader finishing after the other, or cores taken by other processes)")
     if m.get('decode_ms'):
