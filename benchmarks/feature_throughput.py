@@ -32,6 +32,10 @@ on the machine hits them alike; each figure is the median of the rounds.
     synthetic OATH-like images predicts the 6 classes of >= 1,000 other synthetic ones and of the 10 genuine OATH images
     from each variant's features; the agreement with its fp32 predictions, and TAME's protocol accuracy (10 rolled
     splits) on each variant's features. int8 variants are calibrated on a third synthetic set (never evaluated).
+  * openvino-int8-acc: NNCF's accuracy control (`quantize_with_accuracy_control`) with that classifier's labels as its
+    metric, on a fourth synthetic set of its own (--acc-val-per-class, never evaluated): after int8, it puts layers
+    back in fp32, those that change the most first, until at most --acc-max-drop of that set's labels differ from
+    fp32's or --acc-max-reverted layers are back. Its setup takes 10-20 minutes on 2 cores.
 Goals (issue 31): the default (engine='auto' after a long job) within 10 % of the best exact engine, network only; a
 reduced precision >= 2.0x compiled fp32 (network only) with >= 99 % identical labels and < 0.5 points accuracy change;
 end to end >= 85 % of network only at the default. The hours a season of TAME's archive (550,000 images) costs follow
@@ -57,6 +61,7 @@ LABELS = {'plain': 'plain torch eager, NCHW, glibc malloc defaults', 'torch': "e
           'torch-int8': 'torch int8 PT2E (torchao, X86Inductor), compiled', 'openvino-fp32': 'OpenVINO fp32',
           'openvino-bf16': 'OpenVINO bf16', 'openvino-int8': 'OpenVINO int8 (NNCF defaults)',
           'openvino-int8-mixed': 'OpenVINO int8 (NNCF, stem + classifier fp32, full bias correction)',
+          'openvino-int8-acc': 'OpenVINO int8, NNCF accuracy control on labels (a separate set)',
           'cuda-fp32': 'GPU fp32, channels_last', 'cuda-fp32-nchw': 'GPU fp32, NCHW', 'cuda-fp16': 'GPU fp16 autocast',
           'cuda-bf16': 'GPU bf16 autocast', 'cuda-compiled': 'GPU fp16 autocast, torch.compile'}
 GPU_VARIANTS = [v for v in LABELS if v.startswith('cuda')]
@@ -138,6 +143,32 @@ def _nncf_mixed(model, xs):
     return nncf.quantize(model.clone(), nncf.Dataset(xs), subset_size=len(xs), fast_bias_correction=False,
                          ignored_scope=nncf.IgnoredScope(names=keep, validate=False))
 
+def _svm():
+    "The classifier whose labels are compared: a linear SVC on standardised features (C = 1e-3), as in TAME."
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    return Pipeline([('scale', StandardScaler()), ('svm', SVC(kernel='linear', C=1e-3, random_state=0))])
+
+def _nncf_accuracy_control(model, xs, w):
+    "NNCF int8, then the layers that change labels most put back in fp32 until the labels of a separate synthetic set (never evaluated) drop at most `max_drop` below fp32's, or `max_reverted` are back."
+    import nncf, numpy as np, openvino as ov
+    from nncf.quantization.advanced_parameters import AdvancedAccuracyRestorerParameters
+    saved = w / 'acc_int8.xml'                                          # built once a run: the agreement pass reads it again
+    if saved.exists(): return ov.Core().read_model(saved)
+    g, y_fit, opts = np.load(w / 'acc_g.npy'), np.load(w / 'acc_y.npy'), json.loads((w / 'acc.json').read_text())
+    fp32 = ov.Core().compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    f = np.concatenate([fp32(g[k:k + 64])[0] for k in range(0, len(g), 64)])
+    clf = _svm().fit(f[:len(y_fit)], y_fit)                              # fitted on fp32 features of the fit set, as in agreement()
+    val = [(g[k:k + 20], clf.predict(f[k:k + 20])) for k in range(len(y_fit), len(g), 20)]   # (images, their fp32 labels)
+    def share_kept(cm, items):
+        same = np.concatenate([clf.predict(cm(x)[0]) == y for x, y in items]); return float(same.mean()), None
+    q = nncf.quantize_with_accuracy_control(model.clone(), nncf.Dataset(xs), nncf.Dataset(val, lambda it: it[0]), share_kept,
+                                            max_drop=opts['max_drop'], subset_size=len(xs),
+                                            advanced_accuracy_restorer_parameters=AdvancedAccuracyRestorerParameters(max_num_iterations=opts['max_reverted']))
+    ov.save_model(q, str(saved), compress_to_fp16=False)                # the float layers stay fp32
+    return q
+
 def make_variant(v, w, batch):
     "(forward(g) -> np.ndarray features of a (N, S, S) grey batch, the FeatureExtractor for end to end or None, info dict)."
     import numpy as np, torch
@@ -179,9 +210,10 @@ def make_variant(v, w, batch):
         prec = v.split('-')[1]
         eng = FeatureExtractor(EngineConfig(engine='openvino', precision=prec, batch_size=batch,
                                             calibration=json.loads((w / 'cal_files.json').read_text()) if prec == 'int8' else None))
-        if v == 'openvino-int8-mixed':
+        if v in ('openvino-int8-mixed', 'openvino-int8-acc'):
             xs = [x[None] for x in cal]
-            cm = eng._ov.ov.Core().compile_model(_nncf_mixed(eng._ov.model, xs), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32',
+            q = _nncf_mixed(eng._ov.model, xs) if v == 'openvino-int8-mixed' else _nncf_accuracy_control(eng._ov.model, xs, w)
+            cm = eng._ov.ov.Core().compile_model(q, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32',
                                                  'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_NUM_THREADS': torch.get_num_threads()})
             req = cm.create_infer_request()
         else: req = eng._request('oath')                             # int8: calibrated on the OATH-like calibration set
@@ -294,12 +326,9 @@ def grey_arrays(items, kind, path):
 def agreement(res, w, n_fit, n_ev):
     "Labels of the same fitted classifier from each variant's features: agreement with fp32 (synthetic, genuine), TAME protocol accuracy."
     import numpy as np
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
     from tame.protocols import tame_protocol
     y_fit, y_ev = np.load(w / 'y_fit.npy'), np.load(w / 'y_ev.npy')
-    svm = lambda: Pipeline([('scale', StandardScaler()), ('svm', SVC(kernel='linear', C=1e-3, random_state=0))])
+    svm = _svm
     ref = 'torch' if 'torch' in res else next(iter(res))
     F = {v: np.load(w / f'{v}.feats.npy') for v in res if (w / f'{v}.feats.npy').exists()}
     clf = svm().fit(F[ref][:n_fit], y_fit)
@@ -317,6 +346,9 @@ def main():
     ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--seconds', type=float, default=3.0)
     ap.add_argument('--agree-per-class', type=int, default=170, help='synthetic images per class to evaluate (6 classes; 170: 1,020)')
     ap.add_argument('--variants', nargs='+'); ap.add_argument('--skip-agreement', action='store_true'); ap.add_argument('--skip-gpu', action='store_true')
+    ap.add_argument('--acc-val-per-class', type=int, default=100, help='openvino-int8-acc: synthetic images per class whose labels NNCF keeps (a set of their own)')
+    ap.add_argument('--acc-max-drop', type=float, default=0.005, help='openvino-int8-acc: the share of those labels that may change (0.005: 0.5 %%)')
+    ap.add_argument('--acc-max-reverted', type=int, default=8, help='openvino-int8-acc: at most this many layers put back in fp32 (each try costs minutes)')
     ap.add_argument('--scaling', type=float, help='parallel efficiency per doubling of cores, from benchmarks/scale.py (default 0.8)')
     ap.add_argument('--out', help='where to write the results (default benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md)')
     ap.add_argument('--child', help=argparse.SUPPRESS); ap.add_argument('--work', help=argparse.SUPPRESS)
@@ -343,6 +375,10 @@ def main():
         genuine = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / 'nbs/data/oath/images/**/*.png'), recursive=True))
         (w / 'cal_files.json').write_text(json.dumps([str(p) for p in cal.path]))
         grey_arrays(list(cal.path), 'oath', w / 'cal_g.npy')
+        if 'openvino-int8-acc' in variants:                     # the labels NNCF's accuracy control keeps: a set never evaluated
+            val = oath_table(make_oath_like(w / 'o_val', n_per_class=a.acc_val_per_class, seed=14, progress=False))
+            grey_arrays(list(fit.path) + list(val.path), 'oath', w / 'acc_g.npy'); np.save(w / 'acc_y.npy', fit.class6.to_numpy())
+            (w / 'acc.json').write_text(json.dumps(dict(max_drop=a.acc_max_drop, max_reverted=a.acc_max_reverted)))
         if not a.skip_agreement:
             grey_arrays(list(fit.path) + list(ev.path) + genuine, 'oath', w / 'agree_g.npy')
             np.save(w / 'y_fit.npy', fit.class6.to_numpy()); np.save(w / 'y_ev.npy', ev.class6.to_numpy())
