@@ -39,8 +39,8 @@ on the machine hits them alike; each figure is the median of the rounds.
     worse is undone), until at most --acc-max-drop of that set's labels differ from fp32's, or after --acc-max-tries
     tries. Its setup took 13 minutes on 2 cores (2026-12-06).
   * openvino-int8-qat (run only when named): NNCF int8 of the torch network (defaults, the same calibration set), then
-    quantisation-aware fine-tuning by distillation: its weights and quantiser ranges trained (Adam, --qat-lr,
-    --qat-epochs, batches of 32, batch norm frozen) so that its 1000 outputs match fp32's (squared difference, each
+    quantisation-aware fine-tuning by distillation: its weights and quantiser scales trained (Adam, --qat-lr,
+    --qat-epochs, batches of 32, batch norm's running statistics frozen) so that its 1000 outputs match fp32's (squared difference, each
     output divided by its spread over the set) on a fifth synthetic set of its own (--qat-per-class, seed 15, never
     evaluated); then converted to OpenVINO. No labels are used. Its setup took 9 minutes on 2 cores (2026-12-06).
 Goals (issue 31): the default (engine='auto' after a long job) within 10 % of the best exact engine, network only; a
@@ -192,7 +192,7 @@ def _nncf_qat(cal, w):
     spread = t.std(0) + 1e-3                                            # each output's spread: the classifier standardises them
     q = nncf.quantize(copy.deepcopy(net), nncf.Dataset([grey_to_input(torch.from_numpy(x[None]), spec) for x in cal]), subset_size=len(cal))
     opt = torch.optim.Adam([p for p in q.parameters() if p.requires_grad], lr=opts['lr'])
-    q.eval()                                                            # batch norm frozen; the quantisers still quantise
+    q.eval()                                                # batch norm's running statistics frozen; the quantisers still quantise
     for ep in range(opts['epochs']):
         order, total, tic = np.random.default_rng(ep).permutation(len(g)), 0.0, time.perf_counter()
         for k in range(0, len(g) - 31, 32):
@@ -396,6 +396,8 @@ def main():
     ap.add_argument('--out', help='where to write the results (default benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md)')
     ap.add_argument('--child', help=argparse.SUPPRESS); ap.add_argument('--work', help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.variants and 'openvino-int8-qat' in a.variants and 6 * a.qat_per_class < 32: ap.error('--qat-per-class: at least 6 (one batch of 32 images)')
+    if a.variants and 'openvino-int8-qat' in a.variants and a.qat_epochs < 0: ap.error('--qat-epochs: 0 or more (0: int8 without fine-tuning)')
     if a.child: return child(a.child, Path(a.work), a.batch)
     import numpy as np, pandas as pd, torch
     from tame.oath import oath_table
