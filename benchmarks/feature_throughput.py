@@ -40,9 +40,10 @@ on the machine hits them alike; each figure is the median of the rounds.
     tries. Its setup took 13 minutes on 2 cores (2026-12-06).
   * openvino-int8-qat (run only when named): NNCF int8 of the torch network (defaults, the same calibration set), then
     quantisation-aware fine-tuning by distillation: its weights and quantiser scales trained (Adam, --qat-lr,
-    --qat-epochs, batches of 32, batch norm's running statistics frozen) so that its 1000 outputs match fp32's (squared difference, each
-    output divided by its spread over the set) on a fifth synthetic set of its own (--qat-per-class, seed 15, never
-    evaluated); then converted to OpenVINO. No labels are used. Its setup took 9 minutes on 2 cores (2026-12-06).
+    --qat-epochs, batches of 32, batch norm's running statistics frozen) so that its 1000 outputs match fp32's
+    (squared difference, each output divided by its spread over the set) on a fifth synthetic set of its own
+    (--qat-per-class, seed 15, never evaluated); then converted to OpenVINO. No labels are used. Its setup took 9
+    minutes on 2 cores (2026-12-06).
 Goals (issue 31): the default (engine='auto' after a long job) within 10 % of the best exact engine, network only; a
 reduced precision >= 2.0x compiled fp32 (network only) with >= 99 % identical labels and < 0.5 points accuracy change;
 end to end >= 85 % of network only at the default. The hours a season of TAME's archive (550,000 images) costs follow
