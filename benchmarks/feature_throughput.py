@@ -53,7 +53,7 @@ Where CUDA is present the GPU variants run too (fp32, fp16 and bf16 autocast, ch
 min(16, cores) loaders, which is loader-bound). The output is printed and written to
 benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md, e.g. amx, avx512bf16, avx512, avx2 (--out to change). Data: synthetic (tame.synth) unless said otherwise.
 """
-import argparse, contextlib, glob, json, math, os, subprocess, sys, tempfile, time, warnings
+import argparse, contextlib, glob, json, math, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
 # every variant and its label, in the order they run
@@ -183,7 +183,7 @@ def _nncf_qat(cal, w):
     "NNCF int8 of the torch network, then fine-tuned so that its outputs match fp32's on a synthetic set of its own (never evaluated), as an OpenVINO model."
     import copy, nncf, numpy as np, openvino as ov, torch
     from tame.backbones import FeatureNet, load_backbone
-    from tame.engine import _GreyNet
+    from tame.engine import _OpenVinoNet
     from tame.imageprep import grey_to_input
     saved = w / 'qat_int8.xml'                                          # built once a run: the agreement pass reads it again
     if saved.exists(): return ov.Core().read_model(saved)
@@ -201,10 +201,7 @@ def _nncf_qat(cal, w):
             loss = (((q(grey_to_input(torch.from_numpy(g[i]), spec)) - t[i]) / spread) ** 2).mean()
             opt.zero_grad(); loss.backward(); opt.step(); total += loss.item()
         print(f'openvino-int8-qat: epoch {ep + 1}/{opts["epochs"]}, loss {total / (len(g) // 32):.4f}, {time.perf_counter() - tic:.0f} s', file=sys.stderr, flush=True)
-    s = spec.input_size
-    with warnings.catch_warnings():                                     # conversion traces: torch's jit.trace warnings are OpenVINO's
-        warnings.simplefilter('ignore')
-        m = ov.convert_model(_GreyNet(q, spec).eval(), example_input=torch.zeros(1, s, s), input=[(-1, s, s)])
+    m = _OpenVinoNet(q, spec, 'fp32', torch.get_num_threads()).model   # converted as tame's engine converts (takes grey batches)
     ov.save_model(m, str(saved), compress_to_fp16=False)
     return m
 
@@ -368,15 +365,14 @@ def agreement(res, w, n_fit, n_ev):
     import numpy as np
     from tame.protocols import tame_protocol
     y_fit, y_ev = np.load(w / 'y_fit.npy'), np.load(w / 'y_ev.npy')
-    svm = _svm
     F = {v: np.load(w / f'{v}.feats.npy') for v in res if (w / f'{v}.feats.npy').exists()}
     ref = 'torch' if 'torch' in F else next((v for v in F if v in EXACT), None)   # the labels compared with: an exact fp32 variant's
     if ref is None: return None
-    clf = svm().fit(F[ref][:n_fit], y_fit)
-    p0, acc0 = clf.predict(F[ref][n_fit:]), tame_protocol(F[ref][n_fit:n_fit + n_ev], y_ev, svm()).mean6
+    clf = _svm().fit(F[ref][:n_fit], y_fit)
+    p0, acc0 = clf.predict(F[ref][n_fit:]), tame_protocol(F[ref][n_fit:n_fit + n_ev], y_ev, _svm()).mean6
     rows = {}
     for v, f in F.items():
-        p, acc = clf.predict(f[n_fit:]), tame_protocol(f[n_fit:n_fit + n_ev], y_ev, svm()).mean6
+        p, acc = clf.predict(f[n_fit:]), tame_protocol(f[n_fit:n_fit + n_ev], y_ev, _svm()).mean6
         rows[v] = dict(synth=(p[:n_ev] == p0[:n_ev]).mean(), genuine=int((p[n_ev:] == p0[n_ev:]).sum()), n_genuine=len(p) - n_ev,
                        acc=acc, change=100 * (acc - acc0))
     return rows, acc0, ref
@@ -397,8 +393,9 @@ def main():
     ap.add_argument('--out', help='where to write the results (default benchmarks/_results/feature_throughput_<cpu>_<vector units>_<cores>cores.md)')
     ap.add_argument('--child', help=argparse.SUPPRESS); ap.add_argument('--work', help=argparse.SUPPRESS)
     a = ap.parse_args()
-    if a.variants and 'openvino-int8-qat' in a.variants and 6 * a.qat_per_class < 32: ap.error('--qat-per-class: at least 6 (one batch of 32 images)')
-    if a.variants and 'openvino-int8-qat' in a.variants and a.qat_epochs < 0: ap.error('--qat-epochs: 0 or more (0: int8 without fine-tuning)')
+    if 'openvino-int8-qat' in (a.variants or ()):
+        if 6 * a.qat_per_class < 32: ap.error('--qat-per-class: at least 6 (one batch of 32 images)')
+        if a.qat_epochs < 0: ap.error('--qat-epochs: 0 or more (0: int8 without fine-tuning)')
     if a.child: return child(a.child, Path(a.work), a.batch)
     import numpy as np, pandas as pd, torch
     from tame.oath import oath_table
